@@ -1,0 +1,41 @@
+"""The contract every platform adapter fulfils, so the core behaves the same everywhere.
+
+An adapter turns platform events into ``Request``s (or raw command text) for the core,
+renders ``Response``s in the platform's format, and delivers scheduled posts. It adds no
+content of its own; the shared conformance suite in ``tests/adapters`` checks exactly that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.models import Response
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How a post to a channel went, in terms the core can act on.
+
+    ``permanent`` failures (channel gone, bot removed) must not be retried; others may be,
+    after ``retry_after`` seconds when the platform said so.
+    """
+
+    ok: bool
+    message_id: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+class Adapter(Protocol):
+    platform: str
+
+    async def start(self) -> None:
+        """Connect and begin taking interactions; returns once running."""
+
+    async def stop(self) -> None:
+        """Stop taking interactions and close connections."""
+
+    async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
+        """Post a response to a channel without a triggering interaction (digests)."""

@@ -1,0 +1,207 @@
+"""The console adapter: the whole product in a terminal, no account needed.
+
+Like errbot's text backend, one terminal can play several people in several channels:
+``:as alice`` switches user, ``:in #study-group`` switches channel, so a group quiz or a
+channel digest can be tried alone. Buttons show as lettered choices; typing the letter
+presses the button on the latest message in the current channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from adapters.base import Delivery
+from bot.core import Core
+from bot.models import Button, Context, Response, Visibility
+
+LETTERS = string.ascii_uppercase
+HELP = """Console commands:
+  /help                 every bot command
+  :as NAME [admin]      speak as another person (admin = may manage the channel)
+  :in #CHANNEL          move to another channel
+  :who                  who and where you are
+  A, B, C …             press that button on the latest message here
+  :quit                 leave (Ctrl-D works too)"""
+
+
+@dataclass
+class _Seat:
+    user: str = "you"
+    channel: str = "general"
+    manager: bool = True
+
+
+def render(response: Response, *, colour: str | None = None) -> RenderableType:
+    """A response as rich renderables: panel, headed sections, field table, lettered buttons."""
+    parts: list[RenderableType] = []
+    for section in response.sections:
+        if section.heading:
+            parts.append(Text(section.heading, style="bold"))
+        parts.append(Text(section.body))
+    if response.fields:
+        parts.append(_fields_table(response))
+    if response.buttons:
+        parts.append(Text("  ".join(f"[{LETTERS[i]}] {b.label}"
+                                    for i, b in enumerate(response.buttons[:26])),
+                          style="cyan"))
+    if response.footer:
+        parts.append(Text(response.footer, style="dim"))
+    border = "red" if response.is_error else (colour or "blue")
+    return Panel(Group(*parts), title=Text(response.title, style="bold"),
+                 title_align="left", border_style=border)
+
+
+def _fields_table(response: Response) -> Table:
+    """Paired 'A · row' fields become a side-by-side table; others a name/value table."""
+    heads = [f.name.split(" · ", 1) for f in response.fields]
+    columns = list(dict.fromkeys(h[0] for h in heads if len(h) == 2))
+    if len(columns) == 2 and all(len(h) == 2 for h in heads):
+        table = Table("", *columns, show_lines=True, expand=True)
+        rows: dict[str, dict[str, str]] = {}
+        for (col, row), item in zip(heads, response.fields, strict=True):
+            rows.setdefault(row, {})[col] = item.value
+        for row, cells in rows.items():
+            table.add_row(row, *(cells.get(c, "") for c in columns))
+        return table
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    for item in response.fields:
+        table.add_row(Text(item.name, style="bold"), item.value)
+    return table
+
+
+class ConsoleAdapter:
+    """Reads lines, plays any user in any channel, prints responses with rich."""
+
+    platform = "console"
+
+    def __init__(self, core: Core, console: Console | None = None, tenant_id: str = "local"):
+        self.core = core
+        self.console = console or Console()
+        self.tenant_id = tenant_id
+        self.seat = _Seat()
+        self._buttons: dict[str, tuple[Button, ...]] = {}
+        self._running = False
+
+    # ------------------------------------------------------------------ contract
+    async def start(self) -> None:
+        self._running = True
+
+    async def stop(self) -> None:
+        self._running = False
+
+    async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
+        """Scheduled posts land in the terminal, labelled with their channel."""
+        self._show(response, channel_id, audience=None)
+        return Delivery(ok=True, message_id=f"console-{channel_id}")
+
+    # ------------------------------------------------------------------ interaction
+    def context(self) -> Context:
+        return Context(
+            platform=self.platform,
+            user_id=self.seat.user,
+            user_name=self.seat.user,
+            channel_id=self.seat.channel,
+            tenant_id=self.tenant_id,
+            is_manager=self.seat.manager,
+        )
+
+    async def handle_line(self, line: str) -> Response | None:
+        """One typed line: a console command, a button letter, or a bot command."""
+        line = line.strip()
+        if not line:
+            return None
+        if line.startswith(":"):
+            self._console_command(line)
+            return None
+        if len(line) == 1 and line.upper() in LETTERS:
+            return await self.press_letter(line.upper())
+        if not line.startswith("/"):
+            line = "/" + line  # "help" and "framework ml engineer" work without the slash
+        response = await self.core.handle_text(line, self.context())
+        self.show(response)
+        return response
+
+    async def press_letter(self, letter: str) -> Response | None:
+        buttons = self._buttons.get(self.seat.channel, ())
+        index = LETTERS.index(letter)
+        if index >= len(buttons):
+            self.console.print(f"There is no button {letter} on the latest message here.",
+                               style="yellow")
+            return None
+        response = await self.core.press(buttons[index].id, self.context())
+        self.show(response)
+        return response
+
+    def show(self, response: Response) -> None:
+        audience = self.seat.user if response.visibility is Visibility.PRIVATE else None
+        self._show(response, self.seat.channel, audience)
+
+    def _show(self, response: Response, channel: str, audience: str | None) -> None:
+        if response.buttons:
+            self._buttons[channel] = response.buttons
+        where = f"#{channel}" + (f" · only {audience} sees this" if audience else "")
+        self.console.print(Text(where, style="dim"))
+        colour = self.core.colour(response.accent)
+        self.console.print(render(response, colour=colour))
+
+    def _console_command(self, line: str) -> None:
+        word, _, rest = line[1:].partition(" ")
+        rest = rest.strip()
+        if word == "as" and rest:
+            name, _, role = rest.partition(" ")
+            self.seat = replace(self.seat, user=name.lstrip("@"), manager=role.strip() == "admin")
+        elif word == "in" and rest:
+            self.seat = replace(self.seat, channel=rest.lstrip("#"))
+        elif word == "who":
+            pass
+        elif word in ("quit", "exit", "q"):
+            self._running = False
+            return
+        else:
+            self.console.print(HELP)
+            return
+        role = "admin" if self.seat.manager else "member"
+        self.console.print(f"You are {self.seat.user} ({role}) in #{self.seat.channel}.",
+                           style="green")
+
+    async def run(self, read: Callable[[str], str] = input) -> None:
+        """The interactive loop; input is read off the event loop so timers keep running."""
+        _enable_history()
+        await self.start()
+        self.console.print(
+            "framework-coach console. Try /framework role:ml-engineer, or /help. "
+            "Type :help for console commands.", style="bold"
+        )
+        loop = asyncio.get_running_loop()
+        while self._running:
+            prompt = f"{self.seat.user}@#{self.seat.channel}> "
+            try:
+                line = await loop.run_in_executor(None, read, prompt)
+            except EOFError:
+                break
+            await self.handle_line(line)
+        await self.stop()
+
+
+def _enable_history() -> None:
+    """Arrow-key history and line editing where the platform has readline."""
+    try:
+        import readline  # noqa: F401
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        pass
+
+
+def render_to_text(response: Response, width: int = 100) -> str:
+    """Plain text of a rendered response, for ``ask`` output and tests."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, no_color=True, color_system=None).print(render(response))
+    return buffer.getvalue()

@@ -1,0 +1,62 @@
+"""Helpers the knowledge commands share: choices, the recommender, and common replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.models import Button, Response, Section, Visibility
+from bot.recommend import Recommender, UnknownValue
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+
+def recommender(core: Core) -> Recommender:
+    """One recommender per core: its matchers are built once from the knowledge."""
+    found = core.services.get("recommender")
+    if not isinstance(found, Recommender) or found.knowledge is not core.knowledge:
+        found = core.services["recommender"] = Recommender(core.knowledge)
+    return found
+
+
+def framework_choices(core: Core) -> Sequence[tuple[str, str]]:
+    return [(f.id, f.name) for f in core.knowledge.frameworks.values()]
+
+
+def dimension_choices(dimension: str):  # noqa: ANN201 - returns a ChoiceSource
+    def choices(core: Core) -> Sequence[tuple[str, str]]:
+        dim = core.knowledge.dimensions.get(dimension)
+        return [(o.id, o.name) for o in dim.options] if dim else []
+
+    return choices
+
+
+def unknown_value(unknown: UnknownValue, command_for: str) -> Response:
+    """'I don't know X' plus the closest real values as ready-to-copy commands and buttons.
+
+    ``command_for`` is a template with ``{value}``, e.g. "/framework role:{value}".
+    """
+    commands = [command_for.format(value=s) for s in unknown.suggestions[:3]]
+    body = (
+        f"'{unknown.value}' is not a {unknown.option} I know. Closest matches:"
+        if commands
+        else f"'{unknown.value}' is not a {unknown.option} I know."
+    )
+    lines = "\n".join(f"• {c}" for c in commands)
+    return Response(
+        title=f"Unknown {unknown.option}: {unknown.value}",
+        sections=(Section(f"{body}\n{lines}".strip()),),
+        buttons=tuple(Button(f"run:{c}", s) for c, s in zip(commands, unknown.suggestions)),
+        footer="Copy one of the commands above, or press its button.",
+        visibility=Visibility.PRIVATE,
+        is_error=True,
+    )
+
+
+def bullets(items: Sequence[str]) -> str:
+    return "\n".join(f"• {item}" for item in items)
+
+
+def numbered(items: Sequence[str]) -> str:
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))

@@ -1,0 +1,37 @@
+"""Configuration from the environment and ``.env``, in one typed object.
+
+Every variable is documented in ``.env.example``; nothing secret lives in the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the bot keeps its state")
+    knowledge_dir: Path | None = Field(
+        default=None, description="Override the shipped knowledge files (for content editing)"
+    )
+    log_level: str = "INFO"
+
+    discord_token: SecretStr | None = None
+    discord_guild_id: int | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    port: int = 3000
+
+    def platforms(self) -> list[str]:
+        """Platforms with credentials configured, in start-up order."""
+        found = []
+        if self.slack_bot_token:
+            found.append("slack")
+        if self.discord_token:
+            found.append("discord")
+        return found

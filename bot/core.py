@@ -1,0 +1,130 @@
+"""The core: one entry point for every adapter, from raw text or a bound request to a response.
+
+It owns the command registry, the knowledge and the injected clock, and enforces what must
+hold on every platform: bad input becomes a clear private answer, a failing command never
+leaks a traceback, manager-only commands are refused to others, and no text can ping.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import Clock, SystemClock
+from bot.mentions import neutralise
+from bot.models import Context, Request, Response, error
+from bot.parser import ParseError, parse
+from bot.registry import CommandSpec, Registry, discover
+from knowledge.loader import Knowledge
+
+log = logging.getLogger("framework_coach.core")
+
+ButtonHandler = Callable[[str, Context, "Core"], Awaitable[Response]]
+RUN_PREFIX = "run:"
+
+
+@dataclass
+class Core:
+    """Everything a command handler may use, and the dispatch that calls it."""
+
+    knowledge: Knowledge
+    clock: Clock = field(default_factory=SystemClock)
+    registry: Registry = field(default_factory=lambda: Registry(discover()))
+    services: dict[str, Any] = field(default_factory=dict)
+    button_handlers: dict[str, ButtonHandler] = field(default_factory=dict)
+
+    async def handle_text(self, text: str, context: Context) -> Response:
+        """Console and Slack entry point: parse, bind, dispatch."""
+        parsed = parse(text)
+        if isinstance(parsed, ParseError):
+            return self._finish(_parse_error(parsed))
+        bound = self.registry.bind(parsed, context)
+        if isinstance(bound, ParseError):
+            return self._finish(_parse_error(bound))
+        return await self.handle(bound)
+
+    async def handle(self, request: Request) -> Response:
+        """Entry point for adapters that receive options already split (Discord)."""
+        spec = self.registry.get(request.command)
+        if spec is None:
+            return self._finish(error("Unknown command", f"/{request.command} does not exist."))
+        target = spec.subcommand(request.subcommand) if request.subcommand else spec
+        if target is None or target.handler is None:
+            return self._finish(
+                error("Unknown command", f"/{request.command} {request.subcommand} does not exist.")
+            )
+        if (spec.manager_only or target.manager_only) and not request.context.is_manager:
+            return self._finish(
+                error(
+                    "Only channel managers can do that",
+                    f"/{spec.name_on(request.platform)} {target.name if target is not spec else ''}"
+                    .strip()
+                    + " changes the channel for everyone, so it is limited to people who "
+                    "manage this channel.",
+                )
+            )
+        return await self._run(target, request)
+
+    async def press(self, button_id: str, context: Context) -> Response:
+        """A button was clicked: route its id to the command or feature that made it."""
+        if button_id.startswith(RUN_PREFIX):
+            return await self.handle_text(button_id[len(RUN_PREFIX) :], context)
+        prefix = button_id.split(":", 1)[0]
+        handler = self.button_handlers.get(prefix)
+        if handler is None:
+            return self._finish(
+                error("That button has expired", "It belongs to something that has ended.")
+            )
+        try:
+            return self._finish(await handler(button_id, context, self))
+        except Exception:
+            log.exception("button %s failed", prefix, extra={"platform": context.platform})
+            return self._finish(_internal_error())
+
+    def colour(self, accent: str | None) -> str | None:
+        """The hex colour for a response's accent (a framework id), for adapters that tint."""
+        fw = self.knowledge.frameworks.get(accent) if accent else None
+        return fw.colour if fw else None
+
+    def choices(self, spec: CommandSpec, option: str) -> Sequence[tuple[str, str]]:
+        opt = spec.option(option)
+        return opt.choices(self) if opt and opt.choices else ()
+
+    def complete(self, spec: CommandSpec, option: str, partial: str) -> Sequence[tuple[str, str]]:
+        """As-you-type suggestions for an option (Discord autocomplete, console tab)."""
+        opt = spec.option(option)
+        if opt is None:
+            return ()
+        if opt.autocomplete:
+            return opt.autocomplete(self, partial)[:25]
+        return [c for c in self.choices(spec, option) if partial.lower() in c[1].lower()][:25]
+
+    async def _run(self, spec: CommandSpec, request: Request) -> Response:
+        assert spec.handler is not None
+        try:
+            response = await spec.handler(request, self)
+        except Exception:
+            log.exception(
+                "command /%s failed",
+                request.command,
+                extra={"platform": request.platform, "tenant": request.tenant_id},
+            )
+            response = _internal_error()
+        return self._finish(response)
+
+    @staticmethod
+    def _finish(response: Response) -> Response:
+        return response.map_text(neutralise)
+
+
+def _parse_error(problem: ParseError) -> Response:
+    return error("I could not read that command", problem.message, problem.example)
+
+
+def _internal_error() -> Response:
+    return error(
+        "Something went wrong on our side",
+        "The problem has been logged. Please try again, or try another command.",
+    )

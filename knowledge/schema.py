@@ -1,0 +1,204 @@
+"""The shape of every knowledge file, as pydantic models.
+
+Content lives in YAML beside this module; these models are the contract a content edit must
+meet. Anything the loader cannot trust (a missing reason, an unknown framework, a duplicate
+alias) is rejected here or in the cross-reference checks in ``knowledge.loader``, so the
+bot never answers from half-valid data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"{value!r} is not a lowercase-hyphenated id such as 'ml-engineer'")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are typos in content files, so they are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class Source(Strict):
+    """Where a claim comes from. Every recommendation and update names at least one."""
+
+    id: Slug
+    title: Text
+    publisher: Text
+    url: HttpUrl | None = None
+    published: dt.date | None = None
+    note: str | None = None
+
+
+class SourcesFile(Strict):
+    sources: list[Source] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- frameworks
+
+
+class Link(Strict):
+    label: Text
+    url: HttpUrl
+
+
+class Update(Strict):
+    """A point where the career article is out of date: keep its point, add today's fact."""
+
+    id: Slug
+    article_says: Text
+    now: Text
+    as_of: dt.date
+    sources: list[Slug] = Field(min_length=1)
+
+
+class Framework(Strict):
+    id: Slug
+    name: Text
+    aliases: list[Text] = Field(default_factory=list)
+    maker: Text
+    year: int = Field(ge=2000, le=2100)
+    summary: Text
+    key_features: list[Text] = Field(min_length=1)
+    pros: list[Text] = Field(min_length=1)
+    cons: list[Text] = Field(min_length=1)
+    learning_curve: Literal["gentle", "moderate", "steep"]
+    learning_notes: Text
+    community: Text
+    deployment: Text
+    typical_roles: list[Slug] = Field(min_length=1)
+    links: list[Link] = Field(min_length=1)
+    updates: list[Update] = Field(default_factory=list)
+    sources: list[Slug] = Field(min_length=1)
+    # Canonical names used by trend collection and by adapters (embed colour).
+    pypi_package: Text
+    github_repo: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]
+    stackoverflow_tag: Text
+    colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class FrameworksFile(Strict):
+    frameworks: list[Framework] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- roles
+
+
+class Pick(Strict):
+    """One framework recommended for a role, with the reason in the project's own words."""
+
+    framework: Slug
+    why: Text
+
+
+class Role(Strict):
+    id: Slug
+    name: Text
+    group: Slug
+    aliases: list[Text] = Field(default_factory=list)
+    hint: Annotated[str, Field(min_length=1, max_length=100)]
+    primary: Pick
+    secondary: list[Pick] = Field(default_factory=list, max_length=2)
+    learning_path: list[Text] = Field(min_length=3, max_length=8)
+    pair_with: list[Text] = Field(default_factory=list)
+    market_note: Text
+    basis: Literal["article", "source"]
+    sources: list[Slug] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct_picks(self) -> Role:
+        names = [self.primary.framework, *(p.framework for p in self.secondary)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a framework is picked twice: {names}")
+        return self
+
+
+class RoleGroup(Strict):
+    id: Slug
+    title: Text
+
+
+class RolesFile(Strict):
+    groups: list[RoleGroup] = Field(min_length=1)
+    roles: list[Role] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- modifiers
+
+
+class ModifierOption(Strict):
+    """One value of experience, region or goal, and how it shifts the answer.
+
+    ``weights`` are added to the role's base scores (primary 3, secondaries 2 then 1.5), so a
+    modifier can promote a framework or bring a new one in; ``reason`` is always shown.
+    """
+
+    id: Slug
+    name: Text
+    aliases: list[Text] = Field(default_factory=list)
+    weights: dict[Slug, float] = Field(default_factory=dict)
+    reason: Text
+    first_step: str | None = None
+    sources: list[Slug] = Field(min_length=1)
+
+
+class Dimension(Strict):
+    id: Literal["experience", "region", "goal"]
+    title: Text
+    description: Text
+    options: list[ModifierOption] = Field(min_length=2)
+
+
+class ModifiersFile(Strict):
+    dimensions: list[Dimension] = Field(min_length=3, max_length=3)
+
+
+# --------------------------------------------------------------------------- quiz
+
+QuizTopic = Literal["pytorch", "tensorflow", "keras", "jax", "concepts", "careers"]
+
+
+class QuizOption(Strict):
+    text: Annotated[str, Field(min_length=1, max_length=200)]
+    correct: bool = False
+
+
+class Question(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
+    topic: QuizTopic
+    difficulty: int = Field(ge=1, le=3)
+    prompt: Annotated[str, Field(min_length=1, max_length=500)]
+    options: list[QuizOption] = Field(min_length=2, max_length=5)
+    explanation: Annotated[str, Field(min_length=1, max_length=1000)]
+    source: Text
+
+    @model_validator(mode="after")
+    def _exactly_one_correct(self) -> Question:
+        correct = sum(1 for o in self.options if o.correct)
+        if correct != 1:
+            raise ValueError(f"needs exactly one correct option, found {correct}")
+        texts = [o.text.strip().lower() for o in self.options]
+        if len(set(texts)) != len(texts):
+            raise ValueError("two options have the same text")
+        return self
+
+
+class QuizFile(Strict):
+    questions: list[Question] = Field(min_length=1)
