@@ -20,9 +20,13 @@ _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
 
 @dataclass(frozen=True, slots=True)
 class ParsedCommand:
+    """A tokenised command. ``after[i]`` is the option key that ``words[i]`` followed, if any,
+    so "role:ml eng" can be read as one value when no other option wants the word."""
+
     name: str
     words: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()
+    after: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,7 @@ def parse(text: str) -> ParsedCommand | ParseError:
         return ParseError("A command name follows the '/', like /framework.", example="/help")
     name, rest = tokens[0].lower(), tokens[1:]
     words: list[str] = []
+    after: list[str | None] = []
     options: list[tuple[str, str]] = []
     for token in rest:
         match = _OPTION.match(token)
@@ -101,4 +106,5 @@ def parse(text: str) -> ParsedCommand | ParseError:
             options.append((key, value))
         elif token:
             words.append(token)
-    return ParsedCommand(name=name, words=tuple(words), options=tuple(options))
+            after.append(options[-1][0] if options else None)
+    return ParsedCommand(name, tuple(words), tuple(options), tuple(after))

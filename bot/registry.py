@@ -120,7 +120,9 @@ class Registry:
                 return self._bad_subcommand(spec, words[0] if words else None, context.platform)
             assert sub is not None
             target = sub
-        options = self._bind_options(target, spec, parsed.options, words, context.platform)
+        after = list(parsed.after[len(parsed.words) - len(words):]) or [None] * len(words)
+        options = self._bind_options(target, spec, parsed.options, words, after,
+                                     context.platform)
         if isinstance(options, ParseError):
             return options
         return Request(
@@ -136,6 +138,7 @@ class Registry:
         parent: CommandSpec,
         given: Sequence[tuple[str, str]],
         words: list[str],
+        after: list[str | None],
         platform: str,
     ) -> dict[str, str] | ParseError:
         shown = _display_name(parent, target, platform)
@@ -154,19 +157,15 @@ class Registry:
                 return ParseError(f"The option '{key}' is given twice.", example=target.example)
             options[key] = value
         if words:
-            free = [p for p in target.positional if p not in options]
-            if not free:
-                return ParseError(
-                    f"{shown} did not expect the words '{' '.join(words)}'.",
-                    example=target.example,
-                )
-            for i, name in enumerate(free):
-                if i == len(free) - 1:
-                    chunk, words = words, []
-                else:
-                    chunk, words = words[:1], words[1:]
-                if chunk:
-                    options[name] = " ".join(chunk)
+            leftover = _fill_positionals(target, options, words)
+            for word, key in zip(leftover, after, strict=False):
+                # "role:ml eng": a word no positional wants continues the option before it.
+                if key is None or key not in options:
+                    return ParseError(
+                        f"{shown} did not expect the words '{' '.join(leftover)}'.",
+                        example=target.example,
+                    )
+                options[key] = f"{options[key]} {word}"
         missing = [o.name for o in target.options if o.required and o.name not in options]
         if missing:
             return ParseError(
@@ -194,6 +193,22 @@ class Registry:
         return ParseError(
             f"{shown} has no subcommand '{word}'. Choose one of: {names}.", example=spec.example
         )
+
+
+def _fill_positionals(target: CommandSpec, options: dict[str, str], words: list[str]) -> list[str]:
+    """Put plain words into the positional options not given by name; return the rest.
+
+    Every free positional but the last takes one word; the last takes all remaining words.
+    """
+    free = [p for p in target.positional if p not in options]
+    if not free:
+        return list(words)
+    rest = list(words)
+    for i, name in enumerate(free):
+        chunk, rest = (rest, []) if i == len(free) - 1 else (rest[:1], rest[1:])
+        if chunk:
+            options[name] = " ".join(chunk)
+    return []
 
 
 def _display_name(parent: CommandSpec, target: CommandSpec, platform: str) -> str:

@@ -1,0 +1,95 @@
+"""The console adapter against the shared conformance suite, plus its own conveniences."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from adapters.console import ConsoleAdapter
+from bot.core import Core
+from bot.models import Context
+from tests.adapters.conformance import *  # noqa: F403
+from tests.adapters.conformance import Seen
+
+
+class ConsoleHarness:
+    platform = "console"
+
+    def __init__(self, core: Core) -> None:
+        self.buffer = io.StringIO()
+        # Wide enough that nothing wraps: the suite compares words, not layout.
+        console = Console(file=self.buffer, width=4000, no_color=True, color_system=None)
+        self.adapter = ConsoleAdapter(core, console=console, tenant_id="t1")
+
+    def context(self, *, user: str, channel: str) -> Context:
+        return Context(platform="console", user_id=user, user_name=user, channel_id=channel,
+                       tenant_id="t1", is_manager=False)
+
+    async def _seat(self, user: str, channel: str) -> None:
+        await self.adapter.handle_line(f":as {user}")
+        await self.adapter.handle_line(f":in #{channel}")
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    def _seen(self, channel: str) -> list[Seen]:
+        out = self.buffer.getvalue()
+        header, _, body = out.partition("\n")
+        only = header.split("only ", 1)
+        visible_to = only[1].removesuffix(" sees this").strip() if len(only) == 2 else None
+        buttons = self.adapter._buttons.get(channel, ()) if "[A]" in body else ()
+        return [Seen(text=body, button_ids=tuple(b.id for b in buttons), visible_to=visible_to)]
+
+    async def command(self, text: str, *, user: str, channel: str) -> list[Seen]:
+        await self._seat(user, channel)
+        await self.adapter.handle_line(text)
+        return self._seen(channel)
+
+    async def press(self, button_id: str, *, user: str, channel: str) -> list[Seen]:
+        await self._seat(user, channel)
+        letters = [b.id for b in self.adapter._buttons.get(channel, ())]
+        letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[letters.index(button_id)]
+        await self.adapter.handle_line(letter)
+        return self._seen(channel)
+
+
+@pytest.fixture
+def harness(core: Core) -> ConsoleHarness:
+    return ConsoleHarness(core)
+
+
+async def test_one_terminal_plays_several_people_in_several_channels(harness):
+    await harness.adapter.handle_line(":as alice")
+    await harness.adapter.handle_line(":in #study-group")
+    ctx = harness.adapter.context()
+    assert (ctx.user_id, ctx.channel_id, ctx.is_manager) == ("alice", "study-group", False)
+    await harness.adapter.handle_line(":as bob admin")
+    assert harness.adapter.context().is_manager
+
+
+async def test_commands_work_without_the_slash_and_letters_press_buttons(harness):
+    response = await harness.adapter.handle_line("framework ml engineer")
+    assert response is not None and "PyTorch" in response.title
+    pressed = await harness.adapter.handle_line("a")
+    assert pressed is not None and pressed.title.startswith("PyTorch")
+
+
+async def test_a_letter_without_a_button_is_explained(harness):
+    await harness.adapter.handle_line(":in #empty")
+    assert await harness.adapter.handle_line("c") is None
+    assert "no button C" in harness.buffer.getvalue()
+
+
+async def test_delivered_posts_are_labelled_with_their_channel(harness, core):
+    response = await core.handle_text("/about jax", harness.context(user="u", channel="x"))
+    result = await harness.adapter.deliver("t1", "digests", response)
+    assert result.ok and "#digests" in harness.buffer.getvalue()
+
+
+async def test_interactive_loop_reads_until_eof(core):
+    buffer = io.StringIO()
+    adapter = ConsoleAdapter(core, console=Console(file=buffer, width=120))
+    lines = iter(["/help", ":quit"])
+    await adapter.run(read=lambda prompt: next(lines))
+    assert "framework-coach commands" in buffer.getvalue()
