@@ -124,8 +124,9 @@ class Recommender:
         secondary = [fw for fw in rest if scores[fw] >= SECONDARY_MIN][:MAX_SECONDARY]
         chosen = [primary, *secondary]
         changes = _describe_changes(self.knowledge, rank(base), chosen, applied)
-        path = [i.option.first_step for i in applied if i.option.first_step]
+        path = [step for item in applied if (step := _first_step(item.option, primary))]
         frameworks = self.knowledge.frameworks
+        updates = tuple(u for fw in chosen for u in frameworks[fw].updates)
         return Recommendation(
             role=role,
             primary=Ranked(frameworks[primary], scores[primary], why[primary]),
@@ -133,11 +134,29 @@ class Recommender:
             applied=tuple(applied),
             changes=tuple(changes),
             learning_path=(*path, *role.learning_path),
-            updates=tuple(u for fw in chosen for u in frameworks[fw].updates),
+            updates=updates,
             sources=tuple(
-                dict.fromkeys([*role.sources, *(s for i in applied for s in i.option.sources)])
+                dict.fromkeys(
+                    [
+                        *role.sources,
+                        *(s for i in applied for s in i.option.sources),
+                        *(s for u in updates for s in u.sources),
+                    ]
+                )
             ),
         )
+
+
+def _first_step(option: ModifierOption, primary: str) -> str | None:
+    """An option's extra first step, unless it is about the framework already leading.
+
+    "Start with Keras for quick wins" helps a beginner researcher; for a role whose main pick
+    is Keras anyway, the role's own path already starts there.
+    """
+    if not option.first_step:
+        return None
+    favoured = max(option.weights, key=lambda fw: option.weights[fw], default=None)
+    return None if favoured == primary else option.first_step
 
 
 def _describe_changes(

@@ -130,3 +130,17 @@ async def test_role_autocomplete_uses_the_fuzzy_matcher(core):
     assert len(core.complete(spec, "role", "")) <= 25
     assert ("ml-engineer", core.knowledge.roles["ml-engineer"].name) in core.complete(
         spec, "role", "mle")
+
+
+async def test_first_step_is_skipped_when_its_framework_already_leads(core, ctx, knowledge):
+    beginner = knowledge.option("experience", "beginner")
+    response = await core.handle_text("/framework role:data-scientist experience:beginner", ctx)
+    path = {s.heading: s.body for s in response.sections}["Learning path"]
+    assert beginner.first_step not in path
+
+
+async def test_sources_include_those_of_the_corrections_shown(core, ctx, knowledge):
+    response = await core.handle_text("/framework role:data-scientist", ctx)
+    keras_update = knowledge.frameworks["keras"].updates[0]
+    for title in knowledge.source_titles(keras_update.sources):
+        assert title in response.footer
