@@ -47,7 +47,9 @@ def unknown_value(unknown: UnknownValue, command_for: str) -> Response:
     return Response(
         title=f"Unknown {unknown.option}: {unknown.value}",
         sections=(Section(f"{body}\n{lines}".strip()),),
-        buttons=tuple(Button(f"run:{c}", s) for c, s in zip(commands, unknown.suggestions)),
+        buttons=tuple(
+            Button(f"run:{c}", s) for c, s in zip(commands, unknown.suggestions, strict=False)
+        ),
         footer="Copy one of the commands above, or press its button.",
         visibility=Visibility.PRIVATE,
         is_error=True,
