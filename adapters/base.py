@@ -38,4 +38,9 @@ class Adapter(Protocol):
         """Stop taking interactions and close connections."""
 
     async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
-        """Post a response to a channel without a triggering interaction (digests)."""
+        """Post a response to a channel without a triggering interaction (digests, quiz)."""
+
+    async def edit(
+        self, tenant_id: str, channel_id: str, message_id: str, response: Response
+    ) -> Delivery:
+        """Replace a message the bot posted earlier (a quiz question when it closes)."""

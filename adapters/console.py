@@ -103,6 +103,13 @@ class ConsoleAdapter:
         self._show(response, channel_id, audience=None)
         return Delivery(ok=True, message_id=f"console-{channel_id}")
 
+    async def edit(
+        self, tenant_id: str, channel_id: str, message_id: str, response: Response
+    ) -> Delivery:
+        """A terminal cannot rewrite history: the new version is printed, marked as updated."""
+        self._show(replace(response, title=f"{response.title} (updated)"), channel_id, None)
+        return Delivery(ok=True, message_id=message_id)
+
     # ------------------------------------------------------------------ interaction
     def context(self) -> Context:
         return Context(

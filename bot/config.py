@@ -22,9 +22,15 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = None
     discord_guild_id: int | None = None
+    discord_application_id: int | None = None
+    discord_api_url: str | None = None  # e.g. http://127.0.0.1:PORT/api/v10 for a local fake
+    discord_gateway_url: str | None = None  # e.g. ws://127.0.0.1:PORT/ for a local fake
+
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None  # Web API base, e.g. http://127.0.0.1:PORT/api/
+    slack_manager_ids: str = ""  # comma-separated user ids allowed to manage any channel
     port: int = 3000
 
     def platforms(self) -> list[str]:
