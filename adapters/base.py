@@ -7,25 +7,12 @@ content of its own; the shared conformance suite in ``tests/adapters`` checks ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+from bot.delivery import Delivery
 from bot.models import Response
 
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """How a post to a channel went, in terms the core can act on.
-
-    ``permanent`` failures (channel gone, bot removed) must not be retried; others may be,
-    after ``retry_after`` seconds when the platform said so.
-    """
-
-    ok: bool
-    message_id: str | None = None
-    error: str | None = None
-    permanent: bool = False
-    retry_after: float | None = None
+__all__ = ["Adapter", "Delivery"]
 
 
 class Adapter(Protocol):

@@ -1,0 +1,1 @@
+"""Quizzes for study groups: question bank, session state machine, manager, review."""
