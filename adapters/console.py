@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import string
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -181,7 +182,8 @@ class ConsoleAdapter:
                            style="green")
 
     async def run(self, read: Callable[[str], str] = input) -> None:
-        """The interactive loop; input is read off the event loop so timers keep running."""
+        """The interactive loop. Lines are read on a daemon thread, so quiz timers and
+        digests keep running while the prompt waits, and a shutdown never waits on input."""
         _enable_history()
         await self.start()
         self.console.print(
@@ -191,12 +193,29 @@ class ConsoleAdapter:
         loop = asyncio.get_running_loop()
         while self._running:
             prompt = f"{self.seat.user}@#{self.seat.channel}> "
-            try:
-                line = await loop.run_in_executor(None, read, prompt)
-            except EOFError:
+            line = await _read_line(loop, read, prompt)
+            if line is None:
                 break
             await self.handle_line(line)
         await self.stop()
+
+
+async def _read_line(
+    loop: asyncio.AbstractEventLoop, read: Callable[[str], str], prompt: str
+) -> str | None:
+    """One line from ``read`` on a daemon thread; None at end of input."""
+    future: asyncio.Future[str | None] = loop.create_future()
+
+    def reader() -> None:
+        try:
+            line: str | None = read(prompt)
+        except (EOFError, KeyboardInterrupt, StopIteration):
+            line = None
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(line))
+
+    threading.Thread(target=reader, name="console-input", daemon=True).start()
+    return await future
 
 
 def _enable_history() -> None:

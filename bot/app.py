@@ -1,14 +1,65 @@
-"""Assemble the core from settings: the one place that decides what gets built."""
+"""Assemble the bot from settings: knowledge, storage, outbox, quiz manager, core.
+
+This is the one place that decides what gets built; adapters and the CLI receive an ``App``.
+"""
 
 from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
+from bot.delivery import Outbox
+from bot.quiz.bank import QuestionBank
+from bot.quiz.manager import QuizManager
+from bot.storage import DataDirLocked, Store
 from knowledge import loader
+
+log = logging.getLogger("framework_coach.app")
 
 
 def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     """Load (and so validate) the knowledge, then wire the core. Raises ``KnowledgeError``."""
     knowledge = loader.load(settings.knowledge_dir)
     return Core(knowledge=knowledge, clock=clock or SystemClock())
+
+
+@dataclass
+class App:
+    core: Core
+    outbox: Outbox
+    store: Store | None = None
+    quiz: QuizManager | None = None
+
+    async def close(self) -> None:
+        """Stop timers, then flush and release storage: nothing acknowledged is lost."""
+        if self.quiz is not None:
+            await self.quiz.shutdown()
+        if self.store is not None:
+            await self.store.close()
+
+
+async def open_app(settings: Settings, clock: Clock | None = None, *,
+                   require_store: bool = True, rng: random.Random | None = None) -> App:
+    """Build everything. Raises ``KnowledgeError``, or ``DataDirLocked`` if ``require_store``.
+
+    Without ``require_store`` a locked data directory only disables the stateful commands
+    (a one-shot ``ask`` next to a running bot still answers /framework).
+    """
+    clock = clock or SystemClock()
+    core = build_core(settings, clock)
+    bank = QuestionBank.load(settings.knowledge_dir)
+    outbox = Outbox(clock)
+    try:
+        store = await Store.open(settings.data_dir, clock)
+    except DataDirLocked:
+        if require_store:
+            raise
+        log.info("data directory in use by another process; quizzes are off for this call")
+        return App(core, outbox)
+    quiz = QuizManager(bank, store, outbox, clock, rng=rng)
+    core.services.update(store=store, outbox=outbox, quiz=quiz)
+    return App(core, outbox, store, quiz)

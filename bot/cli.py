@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from rich.console import Console
 
 from adapters.console import ConsoleAdapter, render
-from bot.app import build_core
+from bot.app import open_app
 from bot.config import Settings
 from bot.models import Context
+from bot.storage import DataDirLocked
 from knowledge.loader import KnowledgeError
 
 EXIT_USAGE = 2
@@ -42,33 +44,57 @@ def main(argv: list[str] | None = None) -> int:
     )
     err = Console(stderr=True)
     try:
-        core = build_core(settings)
+        if args.action == "ask":
+            return asyncio.run(_ask(settings, args))
+        return asyncio.run(_run(settings, args.console))
     except KnowledgeError as exc:
         err.print("[bold red]The knowledge files have problems:[/]")
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False, highlight=False)
         return EXIT_USAGE
-    if args.action == "ask":
-        return _ask(core, args)
-    return asyncio.run(_run(core, settings, args.console))
+    except DataDirLocked as exc:
+        err.print(f"[bold red]Cannot start:[/] {exc}", highlight=False)
+        return EXIT_USAGE
 
 
-def _ask(core, args: argparse.Namespace) -> int:  # noqa: ANN001
-    context = Context(platform="console", user_id=args.user, user_name=args.user,
-                      channel_id=args.channel.lstrip("#"), is_manager=True)
-    response = asyncio.run(core.handle_text(args.text, context))
+async def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    app = await open_app(settings, require_store=False)
+    try:
+        context = Context(platform="console", user_id=args.user, user_name=args.user,
+                          channel_id=args.channel.lstrip("#"), is_manager=True)
+        response = await app.core.handle_text(args.text, context)
+    finally:
+        await app.close()
     out = Console(width=args.width, stderr=response.is_error, highlight=False)
-    out.print(render(response, colour=core.colour(response.accent)))
+    out.print(render(response, colour=app.core.colour(response.accent)))
     return EXIT_USAGE if response.is_error else 0
 
 
-async def _run(core, settings: Settings, console: bool) -> int:  # noqa: ANN001
-    platforms = settings.platforms()
+async def _run(settings: Settings, console: bool) -> int:
+    app = await open_app(settings)
     log = logging.getLogger("framework_coach")
-    for platform in platforms:
+    for platform in settings.platforms():
         log.warning("%s is configured, but its adapter is not part of this release yet", platform)
-    await ConsoleAdapter(core).run()
+    adapter = ConsoleAdapter(app.core)
+    app.outbox.register(adapter.platform, adapter)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    _install_shutdown(loop, stopping)
+    resumed = await app.quiz.resume_all() if app.quiz else 0
+    if resumed:
+        log.info("resumed %d quiz session(s)", resumed)
+    console_task = loop.create_task(adapter.run())
+    stop_task = loop.create_task(stopping.wait())
+    await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    stop_task.cancel()
+    await app.close()
     return 0
+
+
+def _install_shutdown(loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:
+    """SIGTERM/SIGINT end the run; ``App.close`` then stops timers and flushes storage."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
 
 
 if __name__ == "__main__":  # pragma: no cover

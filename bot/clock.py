@@ -61,7 +61,7 @@ class FakeClock:
         return self._elapsed
 
     async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
+        if seconds <= 1e-6:  # below datetime's resolution: rounding residue, not a wait
             await asyncio.sleep(0)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()

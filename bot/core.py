@@ -16,7 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.mentions import neutralise
 from bot.models import Context, Request, Response, error
 from bot.parser import ParseError, parse
-from bot.registry import CommandSpec, Registry, discover
+from bot.registry import CommandSpec, Registry, discover, discover_buttons
 from knowledge.loader import Knowledge
 
 log = logging.getLogger("framework_coach.core")
@@ -33,7 +33,7 @@ class Core:
     clock: Clock = field(default_factory=SystemClock)
     registry: Registry = field(default_factory=lambda: Registry(discover()))
     services: dict[str, Any] = field(default_factory=dict)
-    button_handlers: dict[str, ButtonHandler] = field(default_factory=dict)
+    button_handlers: dict[str, ButtonHandler] = field(default_factory=discover_buttons)
 
     async def handle_text(self, text: str, context: Context) -> Response:
         """Console and Slack entry point: parse, bind, dispatch."""

@@ -13,7 +13,7 @@ import pkgutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.matching import Matcher, NoMatch
 from bot.models import Context, Request, Response
@@ -214,6 +214,17 @@ def _fill_positionals(target: CommandSpec, options: dict[str, str], words: list[
 def _display_name(parent: CommandSpec, target: CommandSpec, platform: str) -> str:
     base = f"/{parent.name_on(platform)}"
     return base if target is parent else f"{base} {target.name}"
+
+
+def discover_buttons(package: str = "bot.commands") -> dict[str, Any]:
+    """Button handlers by id prefix, from each command module's optional ``BUTTONS``."""
+    handlers: dict[str, Any] = {}
+    pkg = importlib.import_module(package)
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"{package}.{info.name}")
+            handlers.update(getattr(module, "BUTTONS", {}))
+    return handlers
 
 
 def discover(package: str = "bot.commands") -> list[CommandSpec]:

@@ -65,7 +65,9 @@ def iter_tables_json(tables: Tables) -> Iterator[str]:
         parts: list[str] = []
         first_doc = True
         for doc_id, doc in docs.items():
-            parts.append(("\n" if first_doc else ",\n") + _encode(str(doc_id)) + ": " + _encode(doc))
+            parts.append(
+                ("\n" if first_doc else ",\n") + _encode(str(doc_id)) + ": " + _encode(doc)
+            )
             first_doc = False
             if len(parts) >= _CHUNK_DOCS:
                 yield "".join(parts)

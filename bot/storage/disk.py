@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.clock import Clock
 
-from .atomic import fsync_dir, make_dirs, read_tables, write_tables
+from .atomic import atomic_write, fsync_dir, make_dirs, read_tables, write_tables
 from .codec import dt_to_str
 from .errors import CorruptFile, StorageError
 from .journal import read_journal, truncate_to
@@ -58,8 +58,6 @@ def ensure_tenant_dir(directory: Path, tenant: Tenant) -> None:
     marker = directory / TENANT_FILE
     if not marker.exists():
         body = json.dumps({"platform": tenant.platform, "id": tenant.id}) + "\n"
-        from .atomic import atomic_write
-
         atomic_write(marker, iter([body]))
 
 
@@ -75,12 +73,18 @@ def discover_tenants(data_dir: Path, clock: Clock) -> dict[Tenant, Path]:
             tenant = _identify(directory)
             if tenant is None:
                 moved = quarantine(directory, clock)
-                log.error("cannot tell which tenant %s belongs to; set it aside as %s", directory, moved)
+                log.error(
+                    "cannot tell which tenant %s belongs to; set it aside as %s", directory, moved
+                )
                 continue
             expected = data_dir / component(tenant.platform) / component(tenant.id)
             if expected != directory:
-                log.error("%s claims to hold %s but that tenant lives in %s; ignoring it",
-                          directory, tenant, expected)
+                log.error(
+                    "%s claims to hold %s but that tenant lives in %s; ignoring it",
+                    directory,
+                    tenant,
+                    expected,
+                )
                 continue
             found[tenant] = directory
     return found
@@ -99,7 +103,10 @@ def _identify(directory: Path) -> Tenant | None:
             return Tenant(meta["tenant"]["platform"], meta["tenant"]["id"])
         except (CorruptFile, KeyError, TypeError, ValueError):
             continue
-    if component(directory.parent.name) == directory.parent.name and component(directory.name) == directory.name:
+    if (
+        component(directory.parent.name) == directory.parent.name
+        and component(directory.name) == directory.name
+    ):
         return Tenant(directory.parent.name, directory.name)  # plain names map to themselves
     return None
 
@@ -115,7 +122,13 @@ def remove_temp_files(directory: Path) -> None:
 
 
 def load_partition(
-    directory: Path, tenant: Tenant, kind: str, clock: Clock, *, compact_min_bytes: int, keep_backups: int
+    directory: Path,
+    tenant: Tenant,
+    kind: str,
+    clock: Clock,
+    *,
+    compact_min_bytes: int,
+    keep_backups: int,
 ) -> tuple[Partition | None, LoadReport]:
     """Read snapshot + journals of one partition, recovering and migrating as needed."""
     report = LoadReport()
@@ -151,13 +164,18 @@ def load_partition(
         journal_bytes += jr.good_bytes
         if jr.bad_lines:
             damaged.add(gen)
-            report.lost.append(f"{len(jr.bad_lines)} damaged journal line(s) in {path.name} "
-                               f"(line numbers {jr.bad_lines[:5]}); those batches are lost")
+            report.lost.append(
+                f"{len(jr.bad_lines)} damaged journal line(s) in {path.name} "
+                f"(line numbers {jr.bad_lines[:5]}); those batches are lost"
+            )
             log.error("%s: lines %s fail their checksum; skipping them", path, jr.bad_lines)
         if jr.torn_tail:
             report.torn_bytes += jr.torn_tail
-            log.warning("%s: dropped an incomplete last write of %d bytes (never acknowledged)",
-                        path, jr.torn_tail)
+            log.warning(
+                "%s: dropped an incomplete last write of %d bytes (never acknowledged)",
+                path,
+                jr.torn_tail,
+            )
             truncate_to(path, jr.good_bytes)
         for entry in jr.entries:
             if entry.seq <= snap_seq:
@@ -169,9 +187,15 @@ def load_partition(
                 version = entry.version
             _apply(tables, entry.ops)
             max_seq = max(max_seq, entry.seq)
-    if report.restored_from is not None and first_replayed is not None and first_replayed > snap_seq + 1:
-        report.lost.append(f"write batches {snap_seq + 1}..{first_replayed - 1} "
-                           f"(between the backup and the journal)")
+    if (
+        report.restored_from is not None
+        and first_replayed is not None
+        and first_replayed > snap_seq + 1
+    ):
+        report.lost.append(
+            f"write batches {snap_seq + 1}..{first_replayed - 1} "
+            f"(between the backup and the journal)"
+        )
     if version < SCHEMA_VERSION:
         report.migrated_from = version
         tables = migrate(kind, tables, version)
@@ -179,28 +203,50 @@ def load_partition(
     for line in report.lost:
         log.error("%s/%s: lost %s", directory, kind, line)
     snapshot_bytes = snap.stat().st_size if snap.exists() else 0
-    part = Partition(tenant, kind, directory, tables, seq=max_seq,
-                     journal_gen=max(gens, default=int(meta.get("journal_gen", 1))),
-                     on_disk=True, snapshot_bytes=snapshot_bytes, journal_bytes=journal_bytes)
+    part = Partition(
+        tenant,
+        kind,
+        directory,
+        tables,
+        seq=max_seq,
+        journal_gen=max(gens, default=int(meta.get("journal_gen", 1))),
+        on_disk=True,
+        snapshot_bytes=snapshot_bytes,
+        journal_bytes=journal_bytes,
+        snap_seq=snap_seq,
+    )
     needs_compaction = (
-        report.recovered or report.migrated_from is not None or not snap.exists()
-        or len(gens) > 1 or journal_bytes > max(snapshot_bytes, compact_min_bytes)
+        report.recovered
+        or report.migrated_from is not None
+        or not snap.exists()
+        or len(gens) > 1
+        or journal_bytes > max(snapshot_bytes, compact_min_bytes)
     )
     if needs_compaction:
         new_gen = max(gens, default=0) + 1
         meta_doc = part.meta(max_seq, new_gen, dt_to_str(clock.now()))
-        part.snapshot_bytes = compact_files(directory, kind, part.raw, meta_doc, old_seq=snap_seq,
-                                            drop_below=new_gen, damaged=damaged, clock=clock,
-                                            keep_backups=keep_backups)
-        part.journal_gen, part.journal_bytes = new_gen, 0
+        part.snapshot_bytes = compact_files(
+            directory,
+            kind,
+            part.raw,
+            meta_doc,
+            old_seq=snap_seq,
+            drop_below=new_gen,
+            damaged=damaged,
+            clock=clock,
+            keep_backups=keep_backups,
+        )
+        part.journal_gen, part.journal_bytes, part.snap_seq = new_gen, 0, max_seq
     return part, report
 
 
 def _restore(directory: Path, kind: str, report: LoadReport) -> dict[str, Any] | None:
     data, source = restore_newest_backup(directory, kind)
     if source is None:
-        report.lost.append("everything in the snapshot: no readable backup, starting this "
-                           "partition empty (the bad file is kept)")
+        report.lost.append(
+            "everything in the snapshot: no readable backup, starting this "
+            "partition empty (the bad file is kept)"
+        )
         return None
     report.restored_from = source
     log.warning("%s/%s: restored backup %s", directory, kind, source.name)
@@ -210,7 +256,9 @@ def _restore(directory: Path, kind: str, report: LoadReport) -> dict[str, Any] |
 def _check_identity(snap: Path, meta: dict[str, Any], tenant: Tenant, kind: str) -> None:
     owner = meta.get("tenant")
     if owner and (owner.get("platform"), owner.get("id")) != (tenant.platform, tenant.id):
-        raise StorageError(f"{snap} holds data of tenant {owner}, not {tenant}; refusing to mix them")
+        raise StorageError(
+            f"{snap} holds data of tenant {owner}, not {tenant}; refusing to mix them"
+        )
     if meta.get("kind", kind) != kind:
         raise StorageError(f"{snap} holds '{meta.get('kind')}' data, expected '{kind}'")
 
@@ -231,18 +279,29 @@ def _apply(tables: RawTables, ops: Any) -> None:
 # --------------------------------------------------------------------------- writing
 
 
-def write_first_snapshot(part_dir: Path, tenant: Tenant, kind: str, meta: dict[str, Any], ops: Ops) -> int:
+def write_first_snapshot(
+    part_dir: Path, tenant: Tenant, kind: str, meta: dict[str, Any], ops: Ops
+) -> int:
     """A partition's first durable state: a snapshot built from its first batch alone."""
     ensure_tenant_dir(part_dir, tenant)
     tables: RawTables = {name: {} for name in SCHEMAS[kind]}
     _apply(tables, ((t, i, d) for (t, i), d in ops.items()))
-    return write_tables(snapshot_path(part_dir, kind), {META_TABLE: {"1": meta}, **tables},
-                        must_not_exist=True)
+    return write_tables(
+        snapshot_path(part_dir, kind), {META_TABLE: {"1": meta}, **tables}, must_not_exist=True
+    )
 
 
 def compact_files(
-    directory: Path, kind: str, tables: RawTables, meta: dict[str, Any], *, old_seq: int,
-    drop_below: int, clock: Clock, keep_backups: int, damaged: set[int] | None = None,
+    directory: Path,
+    kind: str,
+    tables: RawTables,
+    meta: dict[str, Any],
+    *,
+    old_seq: int,
+    drop_below: int,
+    clock: Clock,
+    keep_backups: int,
+    damaged: set[int] | None = None,
 ) -> int:
     """Write a snapshot holding everything up to ``meta['seq']``, then drop older journals.
 
@@ -251,7 +310,8 @@ def compact_files(
     """
     snap = snapshot_path(directory, kind)
     size = write_tables(
-        snap, {META_TABLE: {"1": meta}, **tables},
+        snap,
+        {META_TABLE: {"1": meta}, **tables},
         before_replace=lambda: backup_current(snap, kind, old_seq, clock, keep_backups),
     )
     removed = False

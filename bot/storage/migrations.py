@@ -69,8 +69,14 @@ def _v1_to_v2(kind: str, tables: RawTables) -> RawTables:
         week = _week(a["answered_at"])
         w = weekly.setdefault(
             (ch, user, week),
-            {"channel_id": ch, "user_id": user, "week": week, "answered": 0, "correct": 0,
-             "points": 0},
+            {
+                "channel_id": ch,
+                "user_id": user,
+                "week": week,
+                "answered": 0,
+                "correct": 0,
+                "points": 0,
+            },
         )
         w["answered"] += 1
         w["correct"] += correct
@@ -86,7 +92,9 @@ def _v1_to_v2(kind: str, tables: RawTables) -> RawTables:
             r["last_missed_at"] = when
             r["channel_id"] = ch
     for g in tables.get("games", {}).values():
-        t = totals.setdefault((g["channel_id"], g["user_id"]), _empty_total(g["channel_id"], g["user_id"]))
+        t = totals.setdefault(
+            (g["channel_id"], g["user_id"]), _empty_total(g["channel_id"], g["user_id"])
+        )
         t["user_name"] = t["user_name"] or g.get("user_name", "")
         t["games_played"] += int(g.get("played", 0))
         t["games_won"] += int(g.get("won", 0))
@@ -101,9 +109,18 @@ def _v1_to_v2(kind: str, tables: RawTables) -> RawTables:
 
 def _empty_total(channel_id: str, user_id: str) -> dict[str, Any]:
     return {
-        "channel_id": channel_id, "user_id": user_id, "user_name": "", "answered": 0,
-        "correct": 0, "points": 0, "games_played": 0, "games_won": 0, "best_streak": 0,
-        "response_ms_total": 0, "response_count": 0, "first_answered_at": None,
+        "channel_id": channel_id,
+        "user_id": user_id,
+        "user_name": "",
+        "answered": 0,
+        "correct": 0,
+        "points": 0,
+        "games_played": 0,
+        "games_won": 0,
+        "best_streak": 0,
+        "response_ms_total": 0,
+        "response_count": 0,
+        "first_answered_at": None,
         "last_answered_at": None,
     }
 
@@ -115,11 +132,14 @@ def _numbered(docs: Any) -> dict[str, dict[str, Any]]:
 MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 
 
-def migrate(kind: str, tables: RawTables, from_version: int, to_version: int = SCHEMA_VERSION) -> RawTables:
+def migrate(
+    kind: str, tables: RawTables, from_version: int, to_version: int = SCHEMA_VERSION
+) -> RawTables:
     """Bring ``tables`` of a ``kind`` partition from ``from_version`` up to ``to_version``."""
-    if from_version > SCHEMA_VERSION:
+    found = max(from_version, to_version)
+    if found > SCHEMA_VERSION:
         raise SchemaTooNew(
-            f"{kind} data has schema version {from_version}, newer than this build "
+            f"{kind} data has schema version {found}, newer than this build "
             f"understands ({SCHEMA_VERSION}); upgrade the bot instead of downgrading it"
         )
     for version in range(from_version, to_version):

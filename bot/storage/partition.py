@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tinydb.storages import Storage
+
 from .migrations import SCHEMA_VERSION
 from .records import Tenant
 
@@ -56,7 +58,9 @@ class Table:
         self.spec = spec
         self.docs = docs
         self.by_key: dict[tuple[Any, ...], str] = {}
-        self.by_field: dict[str, dict[Any, set[str]]] = {f: {} for f in (spec.index if spec else ())}
+        self.by_field: dict[str, dict[Any, set[str]]] = {
+            f: {} for f in (spec.index if spec else ())
+        }
         self.next_id = 1
         for doc_id, doc in docs.items():
             self._index(doc_id, doc)
@@ -93,6 +97,9 @@ class Table:
     def set_raw(self, doc_id: str, doc: Doc | None) -> None:
         """Apply one op (replay, or a store write): whole-document put, or delete if None."""
         old = self.docs.get(doc_id)
+        if old is not None and doc is not None and self._same_keys(old, doc):
+            self.docs[doc_id] = doc  # the common update: indexes stay valid
+            return
         if old is not None:
             self._unindex(doc_id, old)
         if doc is None:
@@ -100,6 +107,11 @@ class Table:
         else:
             self.docs[doc_id] = doc
             self._index(doc_id, doc)
+
+    def _same_keys(self, old: Doc, new: Doc) -> bool:
+        if self.spec is None:
+            return True
+        return all(old.get(f) == new.get(f) for f in self.spec.key + self.spec.index)
 
     def _index(self, doc_id: str, doc: Doc) -> None:
         if doc_id.isdigit():
@@ -139,6 +151,7 @@ class Partition:
         on_disk: bool = False,
         snapshot_bytes: int = 0,
         journal_bytes: int = 0,
+        snap_seq: int = 0,
     ) -> None:
         self.tenant = tenant
         self.kind = kind
@@ -151,6 +164,7 @@ class Partition:
         self.tables = {name: Table(name, schema.get(name), docs) for name, docs in raw.items()}
         self.pending: dict[tuple[str, str], Doc | None] = {}
         self.seq = seq  # last seq written to disk (snapshot or journal)
+        self.snap_seq = snap_seq  # seq the current snapshot file covers
         self.journal_gen = journal_gen
         self.on_disk = on_disk  # a snapshot file exists
         self.snapshot_bytes = snapshot_bytes
@@ -212,3 +226,21 @@ class Partition:
             "journal_gen": journal_gen,
             "written_at": written_at,
         }
+
+
+class LiveStorage(Storage):
+    """Read-only TinyDB storage over a partition's live tables: ``TinyDB(part, storage=...)``.
+
+    Lets the store use TinyDB queries on current data without a copy. Writing through it is
+    refused: writes must go through the partition so they reach the journal.
+    """
+
+    def __init__(self, part: Partition) -> None:
+        super().__init__()
+        self._part = part
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        return self._part.raw
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        raise TypeError("LiveStorage is read-only; write through the Store")

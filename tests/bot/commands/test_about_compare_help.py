@@ -78,5 +78,5 @@ async def test_a_failing_command_never_leaks_a_traceback(core, ctx):
 
 
 async def test_expired_buttons_are_explained(core, ctx):
-    response = await core.press("quiz:gone:1", ctx)
+    response = await core.press("poll:gone:1", ctx)
     assert response.is_error and "expired" in response.title

@@ -1,0 +1,227 @@
+"""The Discord adapter: slash commands and button clicks in, embeds out, in the bot's one loop.
+
+Like the console adapter it only translates: an interaction becomes a ``Request`` (or a
+``Core.press``), the core's ``Response`` becomes embeds and buttons. Only-to-requester
+responses are ephemeral; anything slower than ``defer_after`` (about a second) is deferred
+first and then followed up, well inside Discord's three-second window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from types import MappingProxyType
+from typing import Any
+
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.base import Delivery
+from adapters.discord import delivery
+from adapters.discord.client import NO_PINGS, CoachClient
+from adapters.discord.render import CustomIds, Message, render
+from bot.config import Settings
+from bot.core import Core
+from bot.models import Context, Request, Response, Visibility
+from bot.registry import CommandSpec
+
+log = logging.getLogger("framework_coach.discord")
+
+MANAGER_FLAGS = ("manage_channels", "manage_guild", "administrator")
+
+
+class DiscordAdapter:
+    """One discord.py client, started with ``client.start(token)`` as a task in this loop."""
+
+    platform = "discord"
+
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        defer_after: float = 1.0,
+        guild_ready_timeout: float = 2.0,
+        ready_timeout: float = 60.0,
+    ) -> None:
+        if settings.discord_token is None:
+            raise ValueError("DISCORD_TOKEN is not set")
+        self.core = core
+        self.settings = settings
+        self.defer_after = defer_after
+        self.guild_ready_timeout = guild_ready_timeout
+        self.ready_timeout = ready_timeout
+        self.ids = CustomIds()
+        self.client: CoachClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self._saved_urls: tuple[str, yarl.URL] | None = None
+        # Called with the interaction id once its reply is complete (tests, metrics).
+        self.after_reply: Callable[[int], None] | None = None
+
+    # ------------------------------------------------------------------ contract
+    async def start(self) -> None:
+        """Log in, sync commands if they changed, connect; return once READY (or, if the
+        gateway is slow, after ``ready_timeout`` with the client still trying)."""
+        self._override_urls()
+        self._ready = asyncio.Event()
+        self.client = CoachClient(self, guild_ready_timeout=self.guild_ready_timeout)
+        token = self.settings.discord_token.get_secret_value()  # type: ignore[union-attr]
+        self._task = asyncio.create_task(self.client.start(token), name="discord-client")
+        self._task.add_done_callback(self._client_ended)
+        ready = asyncio.create_task(self._ready.wait())
+        done, _ = await asyncio.wait({self._task, ready}, timeout=self.ready_timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            ready.cancel()
+            await self.stop()
+            exc = self._task.exception()
+            raise RuntimeError("the Discord client stopped while starting") from exc
+        if ready not in done:
+            ready.cancel()
+            log.warning("Discord not ready after %.0f s; still connecting in the background",
+                        self.ready_timeout)
+
+    async def stop(self) -> None:
+        client, task = self.client, self._task
+        if client is not None:
+            await client.close()
+        if task is not None and not task.done():
+            task.cancel()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._restore_urls()
+
+    async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
+        """Post to a channel (digests, quiz questions): split into messages if it must be."""
+        if self.client is None or self.client.is_closed():
+            return Delivery(ok=False, error="Discord is not connected")
+        return await delivery.send(self.client, channel_id, self._render(response))
+
+    async def edit(
+        self, tenant_id: str, channel_id: str, message_id: str, response: Response
+    ) -> Delivery:
+        """Replace a message the bot posted (a quiz question when it closes)."""
+        if self.client is None or self.client.is_closed():
+            return Delivery(ok=False, error="Discord is not connected")
+        message = self._render(response, single=True)[0]
+        return await delivery.edit(self.client, channel_id, message_id, message)
+
+    # ------------------------------------------------------------------ interactions
+    def context(self, interaction: discord.Interaction) -> Context:
+        user = interaction.user
+        guild_id = interaction.guild_id
+        perms = interaction.permissions
+        return Context(
+            platform=self.platform,
+            user_id=str(user.id),
+            user_name=user.display_name,
+            channel_id=str(interaction.channel_id),
+            tenant_id=str(guild_id) if guild_id else f"dm-{user.id}",
+            # In a DM the person is the only member, so they manage it.
+            is_manager=guild_id is None or any(getattr(perms, f) for f in MANAGER_FLAGS),
+        )
+
+    async def on_command(
+        self,
+        interaction: discord.Interaction,
+        spec: CommandSpec,
+        sub: CommandSpec | None,
+        options: dict[str, str],
+    ) -> None:
+        request = Request(
+            command=spec.name,
+            subcommand=sub.name if sub else None,
+            options=MappingProxyType(dict(options)),
+            context=self.context(interaction),
+        )
+        await self._reply(interaction, self.core.handle(request))
+
+    async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
+        button_id = self.ids.decode(custom_id)
+        await self._reply(interaction, self.core.press(button_id, self.context(interaction)))
+
+    async def _reply(self, interaction: discord.Interaction,
+                     work: Awaitable[Response]) -> None:
+        try:
+            await self._answer(interaction, work)
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction %s: %s %s", interaction.id,
+                        exc.status, exc.text)
+        finally:
+            if self.after_reply is not None:
+                self.after_reply(interaction.id)
+
+    async def _answer(self, interaction: discord.Interaction,
+                      work: Awaitable[Response]) -> None:
+        task = asyncio.ensure_future(work)
+        deferred = False
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        if not done:
+            # Slow: acknowledge now (privately: "thinking…" only the requester sees).
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            deferred = True
+        response = await task
+        private = response.visibility is Visibility.PRIVATE
+        messages = self._render(response)
+        first, rest = messages[0], messages[1:]
+        if not deferred:
+            await interaction.response.send_message(**first.kwargs(), ephemeral=private,
+                                                    allowed_mentions=NO_PINGS)
+        elif private:
+            await interaction.edit_original_response(**first.kwargs(),
+                                                     allowed_mentions=NO_PINGS)
+        else:
+            # A private "thinking…" cannot become a channel message: replace it.
+            await interaction.delete_original_response()
+            await self._follow(interaction, first, private)
+        for message in rest:
+            await self._follow(interaction, message, private)
+
+    async def _follow(self, interaction: discord.Interaction, message: Message,
+                      private: bool) -> None:
+        await interaction.followup.send(**message.kwargs(), ephemeral=private,
+                                        allowed_mentions=NO_PINGS)
+
+    # ------------------------------------------------------------------ helpers
+    def _render(self, response: Response, *, single: bool = False) -> list[Message]:
+        return render(response, colour=self.core.colour(response.accent), ids=self.ids,
+                      single=single)
+
+    def _override_urls(self) -> None:
+        """DISCORD_API_URL / DISCORD_GATEWAY_URL: discord.py keeps both as class attributes."""
+        api, gateway = self.settings.discord_api_url, self.settings.discord_gateway_url
+        if not api and not gateway:
+            return
+        if self._saved_urls is None:
+            self._saved_urls = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        if api:
+            Route.BASE = api.rstrip("/")
+        if gateway:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+    def _restore_urls(self) -> None:
+        if self._saved_urls is not None:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved_urls
+            self._saved_urls = None
+
+    def _client_ended(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("the Discord client stopped: %s", exc.__class__.__name__,
+                      exc_info=exc)
+
+
+async def start_discord(core: Core, settings: Settings, **options: Any) -> DiscordAdapter:
+    """Start the Discord adapter in the running loop (``framework-coach run`` calls this when
+    DISCORD_TOKEN is set); ``await adapter.stop()`` on shutdown."""
+    adapter = DiscordAdapter(core, settings, **options)
+    await adapter.start()
+    return adapter

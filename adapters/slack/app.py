@@ -1,0 +1,270 @@
+"""The Slack adapter: slack-bolt's ``AsyncApp`` in the bot's event loop, translating only.
+
+Slash commands (one per core command, named as ``CommandSpec.name_on("slack")``) become
+``core.handle_text``; button clicks (``block_actions`` on ``fc:<n>`` actions) become
+``core.press``; responses are rendered by ``render.py``. Nothing here adds content.
+
+Acknowledging: Slack wants an answer within 3 seconds. A command whose answer is ready
+within ``ack_budget`` is answered in the acknowledgement itself (one round trip); a slower
+one is acknowledged at once and answered through ``response_url``. Button clicks are
+acknowledged at once and answered through ``response_url`` (ephemeral for private answers).
+
+Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL needed), else HTTP mode on
+``PORT`` at ``/slack/events``, verified with ``SLACK_SIGNING_SECRET``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Coroutine
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.base import Delivery
+from adapters.slack.delivery import Pacer, Poster
+from adapters.slack.permissions import Permissions
+from adapters.slack.render import ACTION_PREFIX, Rendered, button_id, render, unescape
+from bot.config import Settings
+from bot.core import RUN_PREFIX, Core
+from bot.models import Context, Response, error
+from bot.parser import ParseError, parse
+from bot.registry import CommandSpec
+
+log = logging.getLogger("framework_coach.slack")
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+ACK_BUDGET = 2.0  # seconds of Slack's 3 spent computing before we ack and follow up
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class SlackConfigError(ValueError):
+    """Slack is configured, but not enough to start (says which variable is missing)."""
+
+
+class SlackAdapter:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        host: str = "0.0.0.0",
+        port: int | None = None,
+        ack_budget: float = ACK_BUDGET,
+        pacer: Pacer | None = None,
+        permissions: Permissions | None = None,
+    ) -> None:
+        if not settings.slack_bot_token:
+            raise SlackConfigError("SLACK_BOT_TOKEN is not set")
+        self.core = core
+        self.app_token = (settings.slack_app_token.get_secret_value()
+                          if settings.slack_app_token else None)
+        secret = (settings.slack_signing_secret.get_secret_value()
+                  if settings.slack_signing_secret else "")
+        if not self.app_token and not secret:
+            raise SlackConfigError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
+                                   "(HTTP mode) as well as SLACK_BOT_TOKEN")
+        self.mode = "socket" if self.app_token else "http"
+        self.host = host
+        self.port = settings.port if port is None else port
+        self.ack_budget = ack_budget
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_url or DEFAULT_API_URL,
+            logger=logging.getLogger("framework_coach.slack.web"),
+        )
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=secret,
+            # Listeners run to completion before the HTTP answer, so the ack can carry the
+            # response; slow work is moved off the request by ``_later`` instead.
+            process_before_response=True,
+            logger=logging.getLogger("framework_coach.slack.bolt"),
+            name="framework-coach",
+        )
+        self.permissions = permissions or Permissions(
+            self.client, Permissions.parse_ids(settings.slack_manager_ids)
+        )
+        self.poster = Poster(self.client, pacer)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        for spec in core.registry.commands():
+            self.bolt.command(f"/{spec.name_on(PLATFORM)}")(self._on_command)
+        self.bolt.action(re.compile(rf"^{re.escape(ACTION_PREFIX)}\d+$"))(self._on_action)
+
+    # ------------------------------------------------------------------ contract
+    async def start(self) -> None:
+        if self.mode == "socket":
+            assert self.app_token
+            self._socket = AsyncSocketModeHandler(self.bolt, self.app_token,
+                                                  web_client=self.client, logger=log)
+            await self._socket.connect_async()
+            log.info("Slack: connected in Socket Mode")
+        else:
+            self._runner = web.AppRunner(self.bolt.web_app(path=EVENTS_PATH), access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port)
+            await site.start()
+            sockets = site._server.sockets if site._server else ()  # noqa: SLF001
+            if sockets:
+                self.port = sockets[0].getsockname()[1]
+            log.info("Slack: HTTP mode, listening on %s:%s%s", self.host, self.port,
+                     EVENTS_PATH)
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.drain(timeout=5.0)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
+        """Post to a channel (digests, quiz questions); ``message_id`` is the message ts of
+        the last message posted, the one that carries the buttons."""
+        result = Delivery(ok=False, error="nothing to post")
+        for message in render(response).messages:
+            result = await self.poster.post(channel_id, message)
+            if not result.ok:
+                return result
+        return result
+
+    async def edit(
+        self, tenant_id: str, channel_id: str, message_id: str, response: Response
+    ) -> Delivery:
+        """Replace a message posted with ``deliver`` (``message_id`` is its ts)."""
+        message = render(response, max_messages=1).messages[0]
+        return await self.poster.update(channel_id, message_id, message)
+
+    # ------------------------------------------------------------------ interactions
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        text = f"{body.get('command', '')} {unescape(body.get('text') or '')}".strip()
+        work = asyncio.ensure_future(self._answer(text, body))
+        try:
+            response = await asyncio.wait_for(asyncio.shield(work), self.ack_budget)
+        except TimeoutError:
+            await ack()
+            self._later(self._follow_up(work, respond))
+            return
+        rendered = render(response)
+        if len(rendered.messages) == 1:
+            await ack(dict(rendered.messages[0], response_type=rendered.response_type))
+        else:  # several messages keep their order only when all go through response_url
+            await ack()
+            self._later(self._send(rendered, respond))
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                         respond: Any) -> None:
+        await ack()
+        self._later(self._press(button_id(action.get("value") or ""), body, respond))
+
+    async def _answer(self, text: str, body: dict[str, Any]) -> Response:
+        try:
+            context = await self._context(
+                team=body.get("team_id", ""), channel=body.get("channel_id", ""),
+                user=body.get("user_id", ""), name=body.get("user_name", ""),
+                manager_check=self._needs_manager(text),
+            )
+            return await self.core.handle_text(text, context)
+        except Exception:
+            log.exception("slash command failed")
+            return _failed()
+
+    async def _press(self, pressed: str, body: dict[str, Any], respond: Any) -> None:
+        user = body.get("user") or {}
+        channel = (body.get("channel") or {}).get("id") or (
+            body.get("container") or {}).get("channel_id", "")
+        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
+        try:
+            # A "run:" button is a command, checked like one; any other button (quiz
+            # settings, ...) gets the manager flag looked up, as its handler may need it.
+            check = (self._needs_manager(pressed[len(RUN_PREFIX):])
+                     if pressed.startswith(RUN_PREFIX) else True)
+            context = await self._context(
+                team=team, channel=channel, user=user.get("id", ""),
+                name=user.get("username") or user.get("name") or user.get("id", ""),
+                manager_check=check,
+            )
+            response = await self.core.press(pressed, context)
+        except Exception:
+            log.exception("button press failed")
+            response = _failed()
+        await self._send(render(response), respond)
+
+    async def _follow_up(self, work: asyncio.Future[Response], respond: Any) -> None:
+        await self._send(render(await work), respond)
+
+    async def _send(self, rendered: Rendered, respond: Any) -> None:
+        for message in rendered.messages:
+            try:
+                await respond(text=message["text"], blocks=message["blocks"],
+                              response_type=rendered.response_type, replace_original=False)
+            except Exception as exc:  # response_url expired, network: nothing else to try
+                log.warning("response_url post failed: %s", type(exc).__name__)
+                return
+
+    async def _context(self, *, team: str, channel: str, user: str, name: str,
+                       manager_check: bool) -> Context:
+        manager = (await self.permissions.is_manager(team, channel, user)
+                   if manager_check else False)
+        return Context(platform=PLATFORM, user_id=user, user_name=name or user,
+                       channel_id=channel, tenant_id=team, is_manager=manager)
+
+    def _needs_manager(self, text: str) -> bool:
+        """Whether the command in ``text`` (or the subcommand it picks) is manager-only."""
+        name = text.split(None, 1)[0].lstrip("/") if text.strip() else ""
+        spec = self.core.registry.by_platform_name(PLATFORM, name)
+        if spec is None:
+            return False
+        if spec.manager_only:
+            return True
+        if not any(sub.manager_only for sub in spec.subcommands):
+            return False
+        parsed = parse(text)
+        if isinstance(parsed, ParseError):
+            return False
+        bound = self.core.registry.bind(parsed, Context(platform=PLATFORM))
+        if isinstance(bound, ParseError) or bound.subcommand is None:
+            return False
+        sub: CommandSpec | None = spec.subcommand(bound.subcommand)
+        return bool(sub and sub.manager_only)
+
+    # ------------------------------------------------------------------ background work
+    def _later(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for follow-ups in flight (tests, and a clean stop)."""
+        while self._tasks:
+            done, _ = await asyncio.wait(set(self._tasks), timeout=timeout)
+            if not done:
+                return
+
+
+def _failed() -> Response:
+    return error("Something went wrong on our side",
+                 "The problem has been logged. Please try again, or try another command.")
+
+
+async def start_slack(core: Core, settings: Settings, **options: Any) -> SlackAdapter:
+    """Start the Slack adapter in the running loop (Socket Mode or HTTP mode per settings).
+
+    Returns once connected (Socket Mode) or listening (HTTP mode); call ``stop()`` to end.
+    """
+    adapter = SlackAdapter(core, settings, **options)
+    await adapter.start()
+    return adapter

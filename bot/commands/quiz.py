@@ -1,0 +1,365 @@
+"""/quiz: study-group quizzes: start, stop, leaderboard, stats, review, import, forget."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING
+
+from bot.matching import Match, Matcher
+from bot.models import Button, ButtonStyle, Context, FieldItem, Request, Response, Section, error
+from bot.quiz import render
+from bot.quiz.bank import TOPICS
+from bot.quiz.importer import ImportProblem, parse_import
+from bot.quiz.review import due_items
+from bot.registry import CommandSpec, OptionSpec
+from bot.storage import Tenant, iso_week
+
+if TYPE_CHECKING:
+    from bot.core import Core
+    from bot.quiz.manager import QuizManager
+
+MAX_QUESTIONS, MIN_SECONDS, MAX_SECONDS = 30, 5, 120
+TOPIC_NAMES = Matcher({
+    "pytorch": ["torch", "pt"], "tensorflow": ["tf"], "keras": [], "jax": ["flax"],
+    "concepts": ["concept", "theory"], "careers": ["career", "jobs", "roles"],
+})
+DIFFICULTIES = Matcher({"1": ["easy"], "2": ["medium", "normal"], "3": ["hard"]})
+SORTS = ("points", "accuracy", "wins", "games")
+MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+
+
+def _manager(core: Core) -> QuizManager | None:
+    return core.services.get("quiz")
+
+
+def _unavailable() -> Response:
+    return error("Quizzes are not available here",
+                 "This process has no data directory to keep scores in. Start the bot with "
+                 "`framework-coach run` (or `make run`) to play.")
+
+
+def _tenant(ctx: Context) -> Tenant:
+    return Tenant(ctx.platform, ctx.tenant_id)
+
+
+# --------------------------------------------------------------------------- start / stop
+
+
+async def start(request: Request, core: Core) -> Response:
+    manager = _manager(core)
+    if manager is None:
+        return _unavailable()
+    ctx = request.context
+    running = manager.running(ctx.platform, ctx.tenant_id, ctx.channel_id)
+    if running is not None:
+        return error("A quiz is already running here",
+                     f"Question {running.index + 1} of {len(running.question_ids)} is on. "
+                     "Its starter or a channel manager can end it with /quiz stop.")
+    topic = request.option("topic")
+    if topic:
+        found = TOPIC_NAMES.resolve(topic)
+        if not isinstance(found, Match):
+            return error("Unknown topic", f"'{topic}' is not a quiz topic. Topics: "
+                         f"{', '.join(TOPICS)}.", "/quiz start topic:jax")
+        topic = found.key
+    difficulty = None
+    if request.option("difficulty"):
+        found = DIFFICULTIES.resolve(request.option("difficulty") or "")
+        if not isinstance(found, Match):
+            return error("Unknown difficulty", "Use easy, medium or hard (or 1, 2, 3).",
+                         "/quiz start difficulty:easy")
+        difficulty = int(found.key)
+    count = _number(request.option("questions"), 10, 1, MAX_QUESTIONS)
+    seconds = _number(request.option("time"), 20, MIN_SECONDS, MAX_SECONDS)
+    if isinstance(count, str) or isinstance(seconds, str):
+        return error("Check the numbers", str(count if isinstance(count, str) else seconds),
+                     "/quiz start questions:10 time:20")
+    await manager.questions_for(ctx.platform, ctx.tenant_id)
+    questions = manager.bank.pick(f"{ctx.platform}:{ctx.tenant_id}", count, manager.rng,
+                                  topic, difficulty)
+    if not questions:
+        return error("No questions match", "Try another topic or difficulty.", "/quiz start")
+    await manager.start(ctx, questions, seconds, topic)
+    about = f"{len(questions)} questions" + (f" on {topic}" if topic else "")
+    if difficulty:
+        about += f", {render.DIFFICULTY[difficulty]}"
+    return Response(
+        title=f"Quiz starting: {about}, {seconds} s each",
+        sections=(Section("Press a button to answer: your first answer counts, faster correct "
+                          "answers earn more points, and streaks are shown. Anyone here can "
+                          "join at any question."),),
+        footer=f"Started by {ctx.user_name} · /quiz stop ends it early",
+    )
+
+
+def _number(text: str | None, default: int, low: int, high: int) -> int | str:
+    if text is None:
+        return default
+    if not text.strip().isdigit():
+        return f"'{text}' is not a whole number."
+    value = int(text)
+    if not low <= value <= high:
+        return f"{value} is out of range: use {low} to {high}."
+    return value
+
+
+async def stop(request: Request, core: Core) -> Response:
+    manager = _manager(core)
+    if manager is None:
+        return _unavailable()
+    ctx = request.context
+    running = manager.running(ctx.platform, ctx.tenant_id, ctx.channel_id)
+    if running is None:
+        return error("No quiz is running here", "Start one with /quiz start.")
+    if running.starter_id != ctx.user_id and not ctx.is_manager:
+        return error("Only the starter or a channel manager can stop this quiz",
+                     "Everyone else can simply stop answering.")
+    final = await manager.stop(ctx)
+    return final or error("No quiz is running here", "It has just finished.")
+
+
+# --------------------------------------------------------------------------- scores
+
+
+async def leaderboard(request: Request, core: Core) -> Response:
+    manager = _manager(core)
+    if manager is None:
+        return _unavailable()
+    ctx = request.context
+    scope = (request.option("scope") or "channel").lower()
+    period = (request.option("period") or "all").lower()
+    sort = (request.option("sort") or "points").lower()
+    for name, value, allowed in (("scope", scope, ("channel", "server")),
+                                 ("period", period, ("week", "all")), ("sort", sort, SORTS)):
+        if value not in allowed:
+            return error(f"Unknown {name}", f"{name} is one of: {', '.join(allowed)}.",
+                         "/quiz leaderboard scope:server period:week sort:accuracy")
+    channel = ctx.channel_id if scope == "channel" else None
+    since = iso_week(core.clock.now()) if period == "week" else None
+    entries = await manager.store.leaderboard(_tenant(ctx), channel, since)
+    rows = []
+    for e in entries:
+        stats = await manager.store.user_stats(_tenant(ctx), e.user_id, channel)
+        accuracy = e.correct / e.answered if e.answered else 0.0
+        rows.append((e, accuracy, stats.games_won, stats.games_played))
+    key = {
+        "points": lambda r: (-r[0].points, -r[1]),
+        "accuracy": lambda r: (-r[1], -r[0].points),
+        "wins": lambda r: (-r[2], -r[0].points),
+        "games": lambda r: (-r[3], -r[0].points),
+    }[sort]
+    rows.sort(key=lambda r: (*key(r), r[0].user_name.casefold(), r[0].user_id))
+    where = f"#{ctx.channel_id}" if channel else "this server"
+    when = "this week" if since else "all time"
+    if not rows:
+        return Response(title=f"Leaderboard · {where} · {when}",
+                        sections=(Section("No scores yet. Start a quiz with /quiz start."),))
+    lines = [
+        f"{i}. {e.user_name or e.user_id}: {e.points} pts · {acc:.0%} right "
+        f"({e.correct}/{e.answered}) · {wins} wins · {games} games"
+        for i, (e, acc, wins, games) in enumerate(rows[:25], 1)
+    ]
+    return Response(
+        title=f"Leaderboard · {where} · {when} · by {sort}",
+        sections=(Section("\n".join(lines)),),
+        footer="Ties: points, then accuracy, then name. Wins and games count all time.",
+    )
+
+
+async def stats(request: Request, core: Core) -> Response:
+    manager = _manager(core)
+    if manager is None:
+        return _unavailable()
+    ctx = request.context
+    who = request.option("user")
+    user_id, label = ctx.user_id, ctx.user_name
+    if who:
+        mention = MENTION.match(who.strip())
+        if mention:
+            user_id, label = mention.group(1), who
+        else:
+            board = await manager.store.leaderboard(_tenant(ctx), None, None)
+            named = [e for e in board if who.lstrip("@").casefold()
+                     in (e.user_name.casefold(), e.user_id.casefold())]
+            if not named:
+                return error("No scores for that person", f"Nobody called '{who}' has played "
+                             "here yet.", "/quiz stats user:alice")
+            user_id, label = named[0].user_id, named[0].user_name
+    s = await manager.store.user_stats(_tenant(ctx), user_id)
+    label = s.user_name or label
+    if not s.answered and not s.games_played:
+        return Response(title=f"Quiz stats · {label}",
+                        sections=(Section("No answers yet. Join the next /quiz start!"),))
+    return Response(
+        title=f"Quiz stats · {label}",
+        fields=(
+            FieldItem("Games", str(s.games_played)), FieldItem("Wins", str(s.games_won)),
+            FieldItem("Answers", str(s.answered)), FieldItem("Accuracy", f"{s.accuracy:.0%}"),
+            FieldItem("Best streak", str(s.best_streak)), FieldItem("Points", str(s.points)),
+        ),
+        footer="Across every channel of this server.",
+    )
+
+
+# --------------------------------------------------------------------------- review
+
+
+async def review(request: Request, core: Core) -> Response:
+    manager = _manager(core)
+    if manager is None:
+        return _unavailable()
+    ctx = request.context
+    await manager.questions_for(ctx.platform, ctx.tenant_id)
+    items = await manager.store.review_queue(_tenant(ctx), ctx.user_id)
+    tenant_key = f"{ctx.platform}:{ctx.tenant_id}"
+    chosen = [(i, q) for i in due_items(items, core.clock.now())
+              if (q := manager.bank.get(i.question_id, tenant_key)) is not None]
+    if not chosen:
+        return render.private("Nothing to review", "You have no missed questions waiting. "
+                              "Questions you miss in a quiz come back here, the most-missed "
+                              "first.")
+    item, question = chosen[0]
+    buttons = tuple(
+        Button(f"review:{question.id}:{i}", render._clip(f"{render.LETTERS[i]}) {o.text}", 70))
+        for i, o in enumerate(question.options)
+    )
+    options = "\n".join(f"{render.LETTERS[i]}) {o.text}" for i, o in enumerate(question.options))
+    rest = len(chosen) - 1
+    return render.private(
+        f"Review · missed {item.misses}× · {question.topic}",
+        f"{question.prompt}\n{options}\n\n{rest} more waiting after this one." if rest
+        else f"{question.prompt}\n{options}",
+        buttons,
+    )
+
+
+async def press_review(button_id: str, ctx: Context, core: Core) -> Response:
+    manager = _manager(core)
+    if manager is None:
+        return _unavailable()
+    _, qid, option = button_id.split(":")
+    question = manager.bank.get(qid, f"{ctx.platform}:{ctx.tenant_id}")
+    if question is None or not option.isdigit() or int(option) >= len(question.options):
+        return render.private("That review question is gone")
+    correct = next(i for i, o in enumerate(question.options) if o.correct)
+    verdict = "Right!" if int(option) == correct else (
+        f"Not quite: the answer is {render.LETTERS[correct]}) {question.options[correct].text}")
+    return render.private(verdict, f"{question.explanation}\nSource: {question.source}",
+                          (Button("run:/quiz review", "Next review question",
+                                  ButtonStyle.PRIMARY),))
+
+
+# --------------------------------------------------------------------------- import / forget
+
+
+async def import_questions(request: Request, core: Core) -> Response:
+    manager = _manager(core)
+    if manager is None:
+        return _unavailable()
+    ctx = request.context
+    text = request.option("content") or ""
+    await manager.questions_for(ctx.platform, ctx.tenant_id)
+    tenant_key = f"{ctx.platform}:{ctx.tenant_id}"
+    existing = manager.bank.imported.get(tenant_key, {})
+    parsed = parse_import(text, shipped_ids=set(manager.bank.shipped),
+                          existing=len(existing))
+    if isinstance(parsed, ImportProblem):
+        return error("Nothing was imported", "\n".join(parsed.problems[:15]),
+                     "/quiz import content:\"questions: [...]\" (the same YAML as knowledge/quiz)")
+    merged = {**existing, **{q.id: q for q in parsed}}
+    await manager.store.update_settings(
+        _tenant(ctx), quiz_questions=[q.model_dump(mode="json") for q in merged.values()])
+    manager.bank.set_imported(tenant_key, list(merged.values()))
+    return Response(
+        title=f"Imported {len(parsed)} question{'s' if len(parsed) != 1 else ''}",
+        sections=(Section(f"This server now has {len(merged)} questions of its own; only "
+                          "this server sees them. They join /quiz start for their topics."),),
+    )
+
+
+async def forget(request: Request, core: Core) -> Response:
+    ctx = request.context
+    return render.private(
+        "Forget everything about you?",
+        "This deletes your quiz answers, scores and review queue on this server, and removes "
+        "you from the leaderboards. It cannot be undone.",
+        (render.danger(f"forget:{ctx.user_id}", "Yes, forget me"),),
+    )
+
+
+async def press_forget(button_id: str, ctx: Context, core: Core) -> Response:
+    manager = _manager(core)
+    if manager is None:
+        return _unavailable()
+    if button_id != f"forget:{ctx.user_id}":
+        return render.private("That button is for someone else",
+                              "Use /quiz forget to delete your own data.")
+    removed = await manager.store.forget_user(_tenant(ctx), ctx.user_id)
+    await manager.forget(ctx.platform, ctx.tenant_id, ctx.user_id)
+    return render.private("Done: you are forgotten",
+                          f"{removed} stored record{'s' if removed != 1 else ''} deleted.")
+
+
+async def press_answer(button_id: str, ctx: Context, core: Core) -> Response:
+    manager = _manager(core)
+    return await manager.press(button_id, ctx) if manager else _unavailable()
+
+
+BUTTONS = {"quiz": press_answer, "review": press_review, "forget": press_forget}
+
+
+def _topic_choices(core: Core) -> list[tuple[str, str]]:
+    return [(t, t) for t in TOPICS]
+
+
+def _fixed(*values: str):  # noqa: ANN202
+    return lambda core: [(v, v) for v in values]
+
+
+COMMAND = CommandSpec(
+    name="quiz",
+    description="Multiple-choice quizzes for the channel, with scores and leaderboards",
+    example="/quiz start topic:pytorch questions:5",
+    order=40,
+    subcommands=(
+        CommandSpec(
+            name="start", description="Start a quiz in this channel",
+            example="/quiz start topic:jax questions:5 time:30", handler=start,
+            options=(
+                OptionSpec("topic", "pytorch, tensorflow, keras, jax, concepts or careers",
+                           choices=_topic_choices),
+                OptionSpec("questions", "How many questions (1-30, default 10)"),
+                OptionSpec("difficulty", "easy, medium or hard (default: mixed)",
+                           choices=_fixed("easy", "medium", "hard")),
+                OptionSpec("time", "Seconds per question (5-120, default 20)"),
+            ),
+            positional=("topic",),
+        ),
+        CommandSpec(name="stop", description="End this channel's quiz now (starter or managers)",
+                    example="/quiz stop", handler=stop),
+        CommandSpec(
+            name="leaderboard", description="Top scores in this channel or server",
+            example="/quiz leaderboard scope:server period:week", handler=leaderboard,
+            options=(
+                OptionSpec("scope", "channel or server", choices=_fixed("channel", "server")),
+                OptionSpec("period", "week or all", choices=_fixed("week", "all")),
+                OptionSpec("sort", "points, accuracy, wins or games", choices=_fixed(*SORTS)),
+            ),
+        ),
+        CommandSpec(name="stats", description="Games, wins, accuracy, streaks and points",
+                    example="/quiz stats", handler=stats,
+                    options=(OptionSpec("user", "Whose stats (default: yours)"),),
+                    positional=("user",)),
+        CommandSpec(name="review", description="Privately revisit questions you missed",
+                    example="/quiz review", handler=review),
+        CommandSpec(
+            name="import", description="Add this server's own questions (channel managers)",
+            example='/quiz import content:"questions: [...]"', handler=import_questions,
+            options=(OptionSpec("content", "The questions, as YAML", required=True),),
+            positional=("content",), manager_only=True,
+        ),
+        CommandSpec(name="forget", description="Delete everything stored about you",
+                    example="/quiz forget", handler=forget),
+    ),
+)

@@ -1,0 +1,297 @@
+"""Runs quiz sessions: one per channel, timed on the injected clock, persisted after each event.
+
+The manager owns I/O around the pure ``QuizSession``: it posts questions through the outbox,
+waits on the clock for deadlines, records every accepted answer durably before confirming
+it, and saves the session state so a restart resumes the game with its scores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import secrets
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
+from bot.delivery import Outbox
+from bot.models import Context, Response
+from bot.quiz import render
+from bot.quiz.bank import QuestionBank
+from bot.quiz.session import Outcome, Phase, QuizSession
+from bot.storage import AnswerRecord, GameResult, Store, Tenant
+from knowledge.schema import Question
+
+log = logging.getLogger("framework_coach.quiz")
+
+Key = tuple[str, str, str]  # platform, tenant, channel
+
+DEFAULT_QUESTIONS = 10
+DEFAULT_SECONDS = 20
+REVEAL_PAUSE = 5.0  # seconds between an answer reveal and the next question
+CLOSE_GRACE = 0.25  # answers time-stamped by the deadline may still be arriving
+
+
+@dataclass
+class _Running:
+    session: QuizSession
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+class QuizManager:
+    def __init__(self, bank: QuestionBank, store: Store, outbox: Outbox, clock: Clock,
+                 rng: random.Random | None = None, reveal_pause: float = REVEAL_PAUSE) -> None:
+        self.bank = bank
+        self.store = store
+        self.outbox = outbox
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.reveal_pause = reveal_pause
+        self._running: dict[Key, _Running] = {}
+        self._by_id: dict[str, Key] = {}
+        self._loaded_imports: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------------ queries
+    def running(self, platform: str, tenant: str, channel: str) -> QuizSession | None:
+        found = self._running.get((platform, tenant, channel))
+        return found.session if found else None
+
+    async def questions_for(self, platform: str, tenant: str) -> None:
+        """Load a server's imported questions into the bank once."""
+        key = (platform, tenant)
+        if key in self._loaded_imports:
+            return
+        settings = await self.store.get_settings(Tenant(platform, tenant))
+        raw = settings.get("quiz_questions", [])
+        self.bank.set_imported(f"{platform}:{tenant}", [Question.model_validate(q) for q in raw])
+        self._loaded_imports.add(key)
+
+    # ------------------------------------------------------------------ commands
+    async def start(self, ctx: Context, questions: list[Question], seconds: int,
+                    topic: str | None) -> QuizSession:
+        key = (ctx.platform, ctx.tenant_id, ctx.channel_id)
+        session = QuizSession(
+            id=secrets.token_hex(3),
+            platform=ctx.platform,
+            tenant_id=ctx.tenant_id,
+            channel_id=ctx.channel_id,
+            starter_id=ctx.user_id,
+            question_ids=[q.id for q in questions],
+            correct_options=[next(i for i, o in enumerate(q.options) if o.correct)
+                             for q in questions],
+            option_counts=[len(q.options) for q in questions],
+            seconds=seconds,
+            topic=topic,
+        )
+        session.open_question(self.clock.now())
+        await self._save(session)
+        self._launch(key, session)
+        return session
+
+    async def stop(self, ctx: Context) -> Response | None:
+        """End the channel's quiz now; returns the final standings (or None if none runs)."""
+        key = (ctx.platform, ctx.tenant_id, ctx.channel_id)
+        running = self._running.get(key)
+        if running is None:
+            return None
+        async with running.lock:
+            session = running.session
+            if session.phase is Phase.ASKING:
+                await self._close_question(session, pause=0)
+            session.finish(stopped_by=ctx.user_id)
+            final = await self._finish(key, session)
+        if running.task and running.task is not asyncio.current_task():
+            running.task.cancel()
+        return final
+
+    async def press(self, button_id: str, ctx: Context) -> Response:
+        """A quiz button: ``quiz:<session>:<question>:<option>``."""
+        try:
+            _, sid, question, option = button_id.split(":")
+            q_index, o_index = int(question), int(option)
+        except ValueError:
+            return render.private("That button is not part of a quiz.")
+        key = self._by_id.get(sid)
+        running = self._running.get(key) if key else None
+        if running is None:
+            return render.private("That quiz has ended", "Start a new one with /quiz start.")
+        async with running.lock:
+            session = running.session
+            now = self.clock.now()
+            result = session.answer(ctx.user_id, ctx.user_name, o_index, q_index, now)
+            if result.outcome is Outcome.ACCEPTED:
+                assert result.answer is not None and result.player is not None
+                record = AnswerRecord(
+                    channel_id=session.channel_id, user_id=ctx.user_id,
+                    user_name=ctx.user_name, question_id=session.question_ids[q_index],
+                    correct=result.answer.correct, points=result.answer.points,
+                    answered_at=now, response_ms=result.answer.response_ms,
+                    streak=result.player.streak,
+                )
+                tenant = Tenant(session.platform, session.tenant_id)
+                # One group commit makes both durable before the answer is confirmed.
+                await asyncio.gather(self.store.record_answer(tenant, record),
+                                     self._save(session))
+                if session.everyone_answered():
+                    running.wake.set()
+        return _answer_reply(result.outcome, result.answer.option if result.answer else None)
+
+    async def forget(self, platform: str, tenant: str, user_id: str) -> None:
+        """Take the user out of running games in this server (stored data is the store's job)."""
+        for (p, t, _), running in self._running.items():
+            if (p, t) == (platform, tenant):
+                async with running.lock:
+                    running.session.players.pop(user_id, None)
+                    running.session.answers.pop(user_id, None)
+                    await self._save(running.session)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def resume_all(self) -> int:
+        """After a restart: pick up every saved game where it stood."""
+        count = 0
+        for saved in await self.store.active_quiz_sessions():
+            try:
+                session = QuizSession.from_dict(saved.state)
+            except (KeyError, TypeError, ValueError):
+                log.warning("dropping unreadable quiz state in %s", saved.channel_id)
+                await self.store.delete_quiz_session(saved.tenant, saved.channel_id)
+                continue
+            key = (session.platform, session.tenant_id, session.channel_id)
+            if key not in self._running and session.phase is not Phase.FINISHED:
+                self._launch(key, session)
+                count += 1
+        return count
+
+    async def shutdown(self) -> None:
+        """Stop the timers; the state is already saved, so the games resume at next start."""
+        tasks = [r.task for r in self._running.values() if r.task]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._running.clear()
+        self._by_id.clear()
+
+    # ------------------------------------------------------------------ the driver
+    def _launch(self, key: Key, session: QuizSession) -> None:
+        running = _Running(session)
+        self._running[key] = running
+        self._by_id[session.id] = key
+        running.task = asyncio.get_running_loop().create_task(
+            self._drive(key, running), name=f"quiz-{session.id}"
+        )
+
+    async def _drive(self, key: Key, running: _Running) -> None:
+        """Post, wait, reveal, advance, until the session finishes."""
+        session = running.session
+        try:
+            while session.phase is not Phase.FINISHED:
+                if session.phase is Phase.ASKING:
+                    if session.message_id is None:
+                        await self._post_question(session)
+                    await self._wait_for_close(running)
+                    async with running.lock:
+                        if session.due_to_close(self.clock.now()):
+                            await self._close_question(session, self.reveal_pause)
+                else:
+                    assert session.next_at is not None
+                    await self._sleep_until(session.next_at)
+                    async with running.lock:
+                        if session.phase is Phase.REVEALED:
+                            if not session.advance(self.clock.now()):
+                                await self._finish(key, session)
+                                return
+                            await self._save(session)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("quiz %s failed; closing it with its standings", session.id)
+            session.finish()
+            await self._finish(key, session)
+
+    async def _wait_for_close(self, running: _Running) -> None:
+        session = running.session
+        assert session.deadline is not None
+        running.wake.clear()
+        if session.everyone_answered():
+            return
+        close_at = session.deadline + dt.timedelta(seconds=CLOSE_GRACE)
+        sleeper = asyncio.ensure_future(self._sleep_until(close_at))
+        waker = asyncio.ensure_future(running.wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pending in (sleeper, waker):
+                pending.cancel()
+
+    async def _sleep_until(self, when: dt.datetime) -> None:
+        """Sleep to an absolute time, measured when the sleep starts (tasks start late)."""
+        await self.clock.sleep(max(0.0, (when - self.clock.now()).total_seconds()))
+
+    async def _post_question(self, session: QuizSession) -> None:
+        question = self._question(session)
+        result = await self.outbox.post(session.platform, session.tenant_id,
+                                        session.channel_id, render.question_message(session, question))
+        if not result.ok:
+            log.warning("could not post quiz question in %s: %s", session.channel_id, result.error)
+        session.message_id = result.message_id or ""
+        await self._save(session)
+
+    async def _close_question(self, session: QuizSession, pause: float) -> None:
+        question = self._question(session)
+        session.close_question(self.clock.now(), pause)
+        await self._save(session)
+        if session.message_id:
+            await self.outbox.edit(session.platform, session.tenant_id, session.channel_id,
+                                   session.message_id, render.closed_message(session, question))
+        if pause:
+            await self.outbox.post(session.platform, session.tenant_id, session.channel_id,
+                                   render.reveal_message(session, question))
+
+    async def _finish(self, key: Key, session: QuizSession) -> Response:
+        final = render.final_message(session, stopped=session.stopped_by is not None)
+        tenant = Tenant(session.platform, session.tenant_id)
+        if session.players:
+            winners = {p.user_id for p in session.winners()}
+            await self.store.record_game_result(tenant, session.channel_id, [
+                GameResult(p.user_id, p.name, p.user_id in winners)
+                for p in session.players.values()
+            ])
+        await self.store.delete_quiz_session(tenant, session.channel_id)
+        self._running.pop(key, None)
+        self._by_id.pop(session.id, None)
+        if session.stopped_by is None:
+            await self.outbox.post(session.platform, session.tenant_id, session.channel_id, final)
+        return final
+
+    def _question(self, session: QuizSession) -> Question:
+        qid = session.question_ids[session.index]
+        found = self.bank.get(qid, f"{session.platform}:{session.tenant_id}")
+        if found is None:
+            raise LookupError(f"question {qid} is no longer in the bank")
+        return found
+
+    async def _save(self, session: QuizSession) -> None:
+        await self.store.save_quiz_session(Tenant(session.platform, session.tenant_id),
+                                           session.channel_id, session.to_dict())
+
+
+def _answer_reply(outcome: Outcome, option: int | None) -> Response:
+    letter = render.LETTERS[option] if option is not None else "?"
+    if outcome is Outcome.ACCEPTED:
+        return render.private(f"Answer {letter} recorded",
+                              "You'll see who got it right when the question closes.")
+    if outcome is Outcome.ALREADY_ANSWERED:
+        return render.private(f"You already answered {letter}",
+                              "Your first answer is the one that counts.")
+    if outcome is Outcome.TOO_LATE:
+        return render.private("Time was up for that question",
+                              "The answer is being revealed; catch the next one!")
+    if outcome is Outcome.BAD_OPTION:
+        return render.private("That option does not exist")
+    return render.private("That quiz has ended", "Start a new one with /quiz start.")

@@ -1,0 +1,581 @@
+"""The typed, async storage API the rest of the core uses (nothing else touches TinyDB).
+
+Every tenant-scoped call takes the ``Tenant`` first and only ever looks inside that tenant's
+partitions, which live in that tenant's own folder. A write changes the in-memory state
+synchronously (so two coroutines can never interleave inside one update), then waits for the
+group commit: when ``await store.record_answer(...)`` returns, the answer is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from tinydb import Query, TinyDB
+
+from bot.clock import Clock
+
+from . import scores
+from .atomic import make_dirs
+from .codec import dt_to_str, json_clone, require_aware, str_to_dt
+from .committer import CommitStats, Committer
+from .disk import LoadReport, discover_tenants, load_partition, remove_temp_files
+from .errors import StoreClosed
+from .lock import DataDirLock
+from .partition import GLOBAL_KINDS, TENANT_KINDS, LiveStorage, Partition
+from .paths import tenant_dir
+from .records import (
+    GLOBAL_PLATFORM,
+    GLOBAL_TENANT,
+    AnswerRecord,
+    DigestRecord,
+    GameResult,
+    LeaderboardEntry,
+    QuizSession,
+    ReviewItem,
+    Snapshot,
+    Subscription,
+    Tenant,
+    UserStats,
+)
+
+log = logging.getLogger("framework_coach.storage")
+
+DIGEST_HISTORY = 200  # posted-digest records kept per channel
+_SETTINGS_KEY = "tenant"
+
+
+def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """``DATA_DIR`` from the environment, defaulting to ``./data``."""
+    return Path((environ if environ is not None else os.environ).get("DATA_DIR", "./data"))
+
+
+class Store:
+    """Durable, tenant-partitioned storage for the bot. Create with ``await Store.open(...)``."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        clock: Clock,
+        lock: DataDirLock,
+        parts: dict[tuple[Tenant, str], Partition],
+        committer: Committer,
+        reports: list[tuple[Tenant, str, LoadReport]],
+    ) -> None:
+        self.data_dir = data_dir
+        self._clock = clock
+        self._lock = lock
+        self._parts = parts
+        self._committer = committer
+        self.load_reports = reports  # what recovery/migration did at open (for logs and tests)
+        self._closed = False
+        self._close_task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    async def open(
+        cls,
+        data_dir: Path | str,
+        clock: Clock,
+        *,
+        commit_delay: float = 0.0,
+        compact_min_bytes: int = 1 << 20,
+        keep_backups: int = 3,
+    ) -> Store:
+        """Lock ``data_dir``, then load, recover and migrate every partition in it.
+
+        ``commit_delay`` (seconds on ``clock``) lets the flusher wait to gather bigger batches;
+        the default 0 still batches whatever arrives while a write is in progress.
+        Raises ``DataDirLocked`` if another process owns the directory.
+        """
+        data_dir = Path(data_dir)
+        await asyncio.to_thread(make_dirs, data_dir)
+        lock = DataDirLock(data_dir)
+        await asyncio.to_thread(lock.acquire, clock)
+        try:
+            started = clock.monotonic()
+            parts, reports = await asyncio.to_thread(
+                _load_all, data_dir, clock, compact_min_bytes, keep_backups
+            )
+        except BaseException:
+            lock.release()
+            raise
+        log.info(
+            "opened %s: %d partitions of %d tenants in %.2fs",
+            data_dir,
+            len(parts),
+            len({t for t, _ in parts}),
+            clock.monotonic() - started,
+        )
+        committer = Committer(
+            clock,
+            commit_delay=commit_delay,
+            compact_min_bytes=compact_min_bytes,
+            keep_backups=keep_backups,
+        )
+        committer.start()
+        return cls(data_dir, clock, lock, parts, committer, reports)
+
+    async def close(self) -> None:
+        """Flush every pending write, finish compactions, then release the directory lock."""
+        if self._close_task is None:
+            self._closed = True
+            self._close_task = asyncio.get_running_loop().create_task(self._do_close())
+        await asyncio.shield(self._close_task)
+
+    async def _do_close(self) -> None:
+        try:
+            await self._committer.close()
+        finally:
+            self._lock.release()
+            log.info("closed %s", self.data_dir)
+
+    async def flush(self) -> None:
+        """Wait until every write started so far is on disk."""
+        await self._committer.flush()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def commit_stats(self) -> CommitStats:
+        return self._committer.stats
+
+    def tenants(self) -> list[Tenant]:
+        return sorted(
+            {t for t, _ in self._parts if t != GLOBAL_TENANT}, key=lambda t: (t.platform, t.id)
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _read(self, tenant: Tenant, kind: str) -> Partition | None:
+        _check_tenant(tenant)
+        return self._parts.get((tenant, kind))
+
+    def _write(self, tenant: Tenant, kind: str) -> Partition:
+        if self._closed:
+            raise StoreClosed("the store is closed; the write was not made")
+        part = self._parts.get((tenant, kind))
+        if part is None:
+            part = Partition(tenant, kind, tenant_dir(self.data_dir, tenant))
+            self._parts[(tenant, kind)] = part
+        return part
+
+    def _all(self, kind: str) -> list[Partition]:
+        return [p for (t, k), p in self._parts.items() if k == kind and t != GLOBAL_TENANT]
+
+    async def _commit(self, *parts: Partition) -> None:
+        await self._committer.commit(*parts)
+
+    # ------------------------------------------------------------------ settings
+
+    async def get_settings(self, tenant: Tenant) -> dict[str, Any]:
+        p = self._read(tenant, "settings")
+        doc = p["settings"].get(_SETTINGS_KEY) if p else None
+        return copy.deepcopy(doc["values"]) if doc else {}
+
+    async def update_settings(self, tenant: Tenant, **values: Any) -> dict[str, Any]:
+        """Merge ``values`` into the tenant's settings; a value of None removes that key."""
+        _check_tenant(tenant)
+        clean = json_clone(values, "settings")
+        p = self._write(tenant, "settings")
+        old = p["settings"].get(_SETTINGS_KEY)
+        merged = {**(old["values"] if old else {}), **clean}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        p.put(
+            "settings",
+            {"scope": _SETTINGS_KEY, "values": merged, "updated_at": dt_to_str(self._clock.now())},
+        )
+        await self._commit(p)
+        return copy.deepcopy(merged)
+
+    # ------------------------------------------------------------------ subscriptions
+
+    async def upsert_subscription(self, tenant: Tenant, sub: Subscription) -> Subscription:
+        _check_tenant(tenant)
+        if sub.created_at is None:
+            sub = dataclasses.replace(sub, created_at=self._clock.now())
+        p = self._write(tenant, "digests")
+        p.put("subscriptions", _sub_to_doc(sub))
+        await self._commit(p)
+        return sub
+
+    async def get_subscription(self, tenant: Tenant, channel_id: str) -> Subscription | None:
+        p = self._read(tenant, "digests")
+        doc = p["subscriptions"].get(channel_id) if p else None
+        return _doc_to_sub(doc) if doc else None
+
+    async def delete_subscription(self, tenant: Tenant, channel_id: str) -> bool:
+        _check_tenant(tenant)
+        p = self._write(tenant, "digests")
+        removed = p.delete("subscriptions", channel_id)
+        await self._commit(p)
+        return removed
+
+    async def list_subscriptions(self, tenant: Tenant) -> list[Subscription]:
+        p = self._read(tenant, "digests")
+        if p is None:
+            return []
+        docs = TinyDB(p, storage=LiveStorage).table("subscriptions", cache_size=0).all()
+        return sorted((_doc_to_sub(d) for d in docs), key=lambda s: s.channel_id)
+
+    async def all_subscriptions(self) -> list[tuple[Tenant, Subscription]]:
+        """Every tenant's subscriptions (for the scheduler at start-up)."""
+        return [
+            (p.tenant, _doc_to_sub(d))
+            for p in sorted(self._all("digests"), key=lambda p: (p.tenant.platform, p.tenant.id))
+            for d in sorted(p["subscriptions"], key=lambda d: d["channel_id"])
+        ]
+
+    # ------------------------------------------------------------------ posted digests
+
+    async def claim_digest_period(self, tenant: Tenant, channel_id: str, period_key: str) -> bool:
+        """Durably mark a period as 'posting' before delivery; False if it was already claimed.
+
+        A period whose earlier attempt failed *temporarily* can be claimed again. A period left
+        'posting' by a crash stays claimed: the message may have gone out, and a duplicate
+        digest is worse than a missed one (check ``last_digest`` to decide).
+        """
+        _check_tenant(tenant)
+        p = self._write(tenant, "digests")
+        old = p["posted"].get(channel_id, period_key)
+        if old is not None and not (old["status"] == "failed" and not old.get("permanent")):
+            return False
+        p.put(
+            "posted",
+            {
+                "channel_id": channel_id,
+                "period_key": period_key,
+                "status": "posting",
+                "claimed_at": dt_to_str(self._clock.now()),
+                "attempts": (old["attempts"] if old else 0) + 1,
+                "delivered_at": None,
+                "message_id": None,
+                "error": None,
+                "permanent": False,
+            },
+        )
+        _prune_digests(p, channel_id)
+        await self._commit(p)
+        return True
+
+    async def mark_digest_delivered(
+        self, tenant: Tenant, channel_id: str, period_key: str, message_id: str | None = None
+    ) -> None:
+        """Record delivery, and stamp the subscription's ``last_run_at``."""
+        _check_tenant(tenant)
+        now = dt_to_str(self._clock.now())
+        p = self._write(tenant, "digests")
+        self._set_digest(
+            p,
+            channel_id,
+            period_key,
+            status="delivered",
+            delivered_at=now,
+            message_id=message_id,
+            error=None,
+            permanent=False,
+        )
+        self._touch_subscription(p, channel_id, last_run_at=now, last_error=None)
+        await self._commit(p)
+
+    async def mark_digest_failed(
+        self, tenant: Tenant, channel_id: str, period_key: str, error: str, permanent: bool
+    ) -> None:
+        """Record a failed delivery. A permanent failure also disables the subscription."""
+        _check_tenant(tenant)
+        now = dt_to_str(self._clock.now())
+        p = self._write(tenant, "digests")
+        self._set_digest(
+            p, channel_id, period_key, status="failed", error=error, permanent=permanent
+        )
+        changes: dict[str, Any] = {"last_run_at": now, "last_error": error}
+        if permanent:
+            changes.update(enabled=False, disabled_reason=error)
+        self._touch_subscription(p, channel_id, **changes)
+        await self._commit(p)
+
+    def _set_digest(self, p: Partition, channel_id: str, period_key: str, **changes: Any) -> None:
+        old = p["posted"].get(channel_id, period_key) or {
+            "channel_id": channel_id,
+            "period_key": period_key,
+            "status": "posting",
+            "claimed_at": dt_to_str(self._clock.now()),
+            "attempts": 1,
+            "delivered_at": None,
+            "message_id": None,
+            "error": None,
+            "permanent": False,
+        }
+        p.put("posted", {**old, **changes})
+
+    @staticmethod
+    def _touch_subscription(p: Partition, channel_id: str, **changes: Any) -> None:
+        old = p["subscriptions"].get(channel_id)
+        if old is not None:
+            p.put("subscriptions", {**old, **changes})
+
+    async def last_digest(self, tenant: Tenant, channel_id: str) -> DigestRecord | None:
+        history = await self.digest_history(tenant, channel_id)
+        return history[-1] if history else None
+
+    async def digest_history(self, tenant: Tenant, channel_id: str) -> list[DigestRecord]:
+        """Posted-digest records of a channel, oldest claim first (the last 200 are kept)."""
+        p = self._read(tenant, "digests")
+        if p is None:
+            return []
+        docs = sorted(
+            p["posted"].where("channel_id", channel_id),
+            key=lambda d: (d["claimed_at"], d["period_key"]),
+        )
+        return [_doc_to_digest(d) for d in docs]
+
+    # ------------------------------------------------------------------ quiz sessions
+
+    async def save_quiz_session(
+        self, tenant: Tenant, channel_id: str, state: dict[str, Any]
+    ) -> None:
+        _check_tenant(tenant)
+        state = json_clone(state, "quiz state")
+        p = self._write(tenant, "quiz")
+        p.put(
+            "sessions",
+            {"channel_id": channel_id, "state": state, "updated_at": dt_to_str(self._clock.now())},
+        )
+        await self._commit(p)
+
+    async def load_quiz_session(self, tenant: Tenant, channel_id: str) -> dict[str, Any] | None:
+        p = self._read(tenant, "quiz")
+        doc = p["sessions"].get(channel_id) if p else None
+        return copy.deepcopy(doc["state"]) if doc else None
+
+    async def delete_quiz_session(self, tenant: Tenant, channel_id: str) -> bool:
+        _check_tenant(tenant)
+        p = self._write(tenant, "quiz")
+        removed = p.delete("sessions", channel_id)
+        await self._commit(p)
+        return removed
+
+    async def active_quiz_sessions(self) -> list[QuizSession]:
+        """Every tenant's saved sessions (to resume games after a restart)."""
+        return [
+            QuizSession(
+                p.tenant, d["channel_id"], copy.deepcopy(d["state"]), str_to_dt(d["updated_at"])
+            )
+            for p in self._all("quiz")
+            for d in p["sessions"]
+        ]
+
+    # ------------------------------------------------------------------ scores
+
+    async def record_answer(self, tenant: Tenant, answer: AnswerRecord) -> None:
+        """Fold one answer into the aggregates; returns once it is on disk."""
+        _check_tenant(tenant)
+        p = self._write(tenant, "scores")
+        scores.apply_answer(p, answer)
+        await self._commit(p)
+
+    async def record_answers(self, tenant: Tenant, answers: Iterable[AnswerRecord]) -> None:
+        """Several answers, one wait (e.g. all answers to one question)."""
+        _check_tenant(tenant)
+        answers = list(answers)
+        p = self._write(tenant, "scores")
+        for answer in answers:
+            scores.apply_answer(p, answer)
+        await self._commit(p)
+
+    async def record_game_result(
+        self, tenant: Tenant, channel_id: str, results: Iterable[GameResult]
+    ) -> None:
+        """Count one finished game for each player (played, and won if ``won``)."""
+        _check_tenant(tenant)
+        results = list(results)
+        p = self._write(tenant, "scores")
+        scores.apply_games(p, channel_id, results)
+        await self._commit(p)
+
+    async def user_stats(
+        self, tenant: Tenant, user_id: str, channel_id: str | None = None
+    ) -> UserStats:
+        return scores.user_stats(self._read(tenant, "scores"), user_id, channel_id)
+
+    async def leaderboard(
+        self,
+        tenant: Tenant,
+        channel_id: str | None = None,
+        since_week: str | None = None,
+        limit: int | None = None,
+    ) -> list[LeaderboardEntry]:
+        """Ranking by points; ``since_week`` ('YYYY-Www', see ``iso_week``) starts the window."""
+        return scores.leaderboard(self._read(tenant, "scores"), channel_id, since_week, limit)
+
+    async def review_queue(self, tenant: Tenant, user_id: str) -> list[ReviewItem]:
+        return scores.review_queue(self._read(tenant, "scores"), user_id)
+
+    async def forget_user(self, tenant: Tenant, user_id: str) -> int:
+        """Delete the user's scores and reviews, and drop their name from subscriptions they made.
+
+        Returns the number of documents removed or anonymised. Quiz session state is opaque to
+        the store: the quiz engine must remove the user from a running game itself.
+        """
+        _check_tenant(tenant)
+        touched: list[Partition] = []
+        count = 0
+        if self._read(tenant, "scores") is not None:
+            p = self._write(tenant, "scores")
+            count += scores.forget_user(p, user_id)
+            touched.append(p)
+        if self._read(tenant, "digests") is not None:
+            p = self._write(tenant, "digests")
+            for doc in list(p["subscriptions"]):
+                if doc.get("created_by") == user_id:
+                    p.put("subscriptions", {**doc, "created_by": ""})
+                    count += 1
+            touched.append(p)
+        if touched:
+            await self._commit(*touched)
+        return count
+
+    # ------------------------------------------------------------------ trend snapshots
+
+    async def add_snapshots(self, snapshots: Iterable[Snapshot]) -> None:
+        """Store trend measurements (global); re-adding the same measurement overwrites it."""
+        snapshots = list(snapshots)
+        if not snapshots:
+            return
+        p = self._write(GLOBAL_TENANT, "trends")
+        for s in snapshots:
+            p.put(
+                "snapshots",
+                {
+                    "source": s.source,
+                    "framework": s.framework,
+                    "metric": s.metric,
+                    "value": float(s.value),
+                    "fetched_at": dt_to_str(s.fetched_at),
+                },
+            )
+        await self._commit(p)
+
+    async def snapshots(
+        self,
+        source: str | None = None,
+        framework: str | None = None,
+        metric: str | None = None,
+        since: Any = None,
+    ) -> list[Snapshot]:
+        """Measurements matching every given filter, oldest first."""
+        p = self._parts.get((GLOBAL_TENANT, "trends"))
+        if p is None:
+            return []
+        q = Query()
+        cond = q.noop()
+        if source is not None:
+            cond &= q.source == source
+        if framework is not None:
+            cond &= q.framework == framework
+        if metric is not None:
+            cond &= q.metric == metric
+        if since is not None:
+            cond &= q.fetched_at >= dt_to_str(require_aware(since, "since"))
+        docs = TinyDB(p, storage=LiveStorage).table("snapshots", cache_size=0).search(cond)
+        docs.sort(key=lambda d: (d["fetched_at"], d["source"], d["framework"], d["metric"]))
+        return [
+            Snapshot(
+                d["source"], d["framework"], d["metric"], d["value"], str_to_dt(d["fetched_at"])
+            )
+            for d in docs
+        ]
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _check_tenant(tenant: Tenant) -> None:
+    if not isinstance(tenant, Tenant):
+        raise TypeError(f"expected a Tenant, got {tenant!r}")
+    if tenant.platform == GLOBAL_PLATFORM:
+        raise ValueError(f"platform '{GLOBAL_PLATFORM}' is reserved for shared data")
+
+
+def _load_all(
+    data_dir: Path, clock: Clock, compact_min_bytes: int, keep_backups: int
+) -> tuple[dict[tuple[Tenant, str], Partition], list[tuple[Tenant, str, LoadReport]]]:
+    parts: dict[tuple[Tenant, str], Partition] = {}
+    reports = []
+    for tenant, directory in discover_tenants(data_dir, clock).items():
+        remove_temp_files(directory)
+        for kind in GLOBAL_KINDS if tenant == GLOBAL_TENANT else TENANT_KINDS:
+            part, report = load_partition(
+                directory,
+                tenant,
+                kind,
+                clock,
+                compact_min_bytes=compact_min_bytes,
+                keep_backups=keep_backups,
+            )
+            if part is not None:
+                parts[(tenant, kind)] = part
+            if report.recovered or report.migrated_from is not None or report.torn_bytes:
+                reports.append((tenant, kind, report))
+    return parts, reports
+
+
+def _prune_digests(p: Partition, channel_id: str) -> None:
+    docs = p["posted"].where("channel_id", channel_id)
+    if len(docs) > DIGEST_HISTORY:
+        docs.sort(key=lambda d: (d["claimed_at"], d["period_key"]))
+        for d in docs[: len(docs) - DIGEST_HISTORY]:
+            p.delete("posted", channel_id, d["period_key"])
+
+
+_SUB_TIMES = ("created_at", "last_run_at")
+
+
+def _sub_to_doc(sub: Subscription) -> dict[str, Any]:
+    doc = {f.name: getattr(sub, f.name) for f in dataclasses.fields(sub)}
+    for name in _SUB_TIMES:
+        doc[name] = dt_to_str(doc[name])
+    return doc
+
+
+def _doc_to_sub(doc: Mapping[str, Any]) -> Subscription:
+    names = {f.name for f in dataclasses.fields(Subscription)}
+    values = {k: v for k, v in doc.items() if k in names}
+    for name in _SUB_TIMES:
+        values[name] = str_to_dt(values.get(name))
+    return Subscription(**values)
+
+
+def _doc_to_digest(doc: Mapping[str, Any]) -> DigestRecord:
+    return DigestRecord(
+        channel_id=doc["channel_id"],
+        period_key=doc["period_key"],
+        status=doc["status"],
+        claimed_at=str_to_dt(doc["claimed_at"]),
+        attempts=doc.get("attempts", 1),
+        delivered_at=str_to_dt(doc.get("delivered_at")),
+        message_id=doc.get("message_id"),
+        error=doc.get("error"),
+        permanent=bool(doc.get("permanent")),
+    )

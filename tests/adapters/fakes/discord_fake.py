@@ -1,0 +1,410 @@
+"""A local fake of Discord's REST API and gateway, enough for the real discord.py client.
+
+It speaks what ``shared/facts.md`` lists: ``GET /users/@me`` and
+``/oauth2/applications/@me`` for login; a gateway WebSocket with HELLO, heartbeat ACKs,
+IDENTIFY and READY; bulk command overwrite (``PUT .../commands``); interaction callbacks
+(``?with_response=1``), the original response and follow-ups; channel messages (send, edit).
+Replies have ``Content-Type: application/json`` exactly (discord.py parses nothing else), and
+429s carry ``Via`` (without it discord.py takes a 429 for a Cloudflare ban).
+
+Tests push interactions through ``dispatch`` and read what the client sent in ``posts``.
+Failures are injected with ``fail_next``. Everything listens on 127.0.0.1, port chosen by
+the OS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "fake-bot-token"  # not a real token: the fake only compares it
+APP_ID = 900000000000000001
+BOT_ID = APP_ID
+GUILD_ID = 910000000000000001
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+
+BOT_USER = {
+    "id": str(BOT_ID),
+    "username": "framework-coach",
+    "discriminator": "0",
+    "global_name": "framework-coach",
+    "avatar": None,
+    "bot": True,
+    "flags": 0,
+    "verified": True,
+    "mfa_enabled": False,
+}
+
+
+@dataclass
+class Post:
+    """One message the client created or changed, as the fake stored it."""
+
+    kind: str  # "callback" | "followup" | "original-edit" | "channel" | "channel-edit"
+    message: dict[str, Any]
+    interaction_id: int | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(int(self.message.get("flags") or 0) & EPHEMERAL)
+
+    @property
+    def custom_ids(self) -> list[str]:
+        return [c["custom_id"] for row in self.message.get("components", [])
+                for c in row.get("components", []) if "custom_id" in c]
+
+
+@dataclass
+class Failure:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json": aiohttp's json_response adds "; charset=utf-8", which
+    # discord.py does not parse as JSON.
+    return web.Response(body=json.dumps(body).encode(), status=status,
+                        headers={"Content-Type": "application/json", **(headers or {})})
+
+
+class FakeDiscord:
+    def __init__(self) -> None:
+        self._ids = itertools.count(950000000000000001)
+        self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
+        self.syncs: list[tuple[str, list[dict[str, Any]]]] = []  # (scope, payload)
+        self.posts: list[Post] = []
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.identifies: list[dict[str, Any]] = []
+        self.gateway_queries: list[dict[str, str]] = []
+        self.callbacks: dict[int, dict[str, Any]] = {}
+        self._originals: dict[str, int] = {}  # interaction token -> original message id
+        self._tokens: dict[str, int] = {}  # interaction token -> interaction id
+        self._channel_of: dict[int, int] = {}  # interaction id -> channel id
+        self._failures: list[Failure] = []
+        self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._ws: web.WebSocketResponse | None = None
+        self._seq = 1
+        self._identified = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> FakeDiscord:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/gateway", self._gateway)
+        api = "/api/v10"
+        app.router.add_get(f"{api}/users/@me", self._me)
+        app.router.add_get(f"{api}/oauth2/applications/@me", self._application)
+        app.router.add_put(f"{api}/applications/{{app}}/commands", self._sync)
+        app.router.add_put(f"{api}/applications/{{app}}/guilds/{{guild}}/commands", self._sync)
+        app.router.add_post(f"{api}/interactions/{{iid}}/{{token}}/callback", self._callback)
+        app.router.add_patch(f"{api}/webhooks/{{app}}/{{token}}/messages/@original",
+                             self._edit_original)
+        app.router.add_delete(f"{api}/webhooks/{{app}}/{{token}}/messages/@original",
+                              self._delete_original)
+        app.router.add_post(f"{api}/webhooks/{{app}}/{{token}}", self._followup)
+        app.router.add_post(f"{api}/channels/{{channel}}/messages", self._channel_send)
+        app.router.add_patch(f"{api}/channels/{{channel}}/messages/{{message}}",
+                             self._channel_edit)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://{self.base.removeprefix('http://')}/gateway"
+
+    # ------------------------------------------------------------------ test controls
+    def fail_next(self, method: str, path: str, status: int, body: dict[str, Any] | None = None,
+                  headers: dict[str, str] | None = None) -> None:
+        """The next ``method`` request whose path matches ``path`` (a regex) gets ``status``."""
+        self._failures.append(Failure(method.upper(), re.compile(path), status,
+                                      body or {"message": "injected", "code": 0},
+                                      headers or {}))
+
+    def rate_limit_next(self, method: str, path: str, retry_after: float) -> None:
+        self.fail_next(method, path, 429,
+                       {"message": "You are being rate limited.", "retry_after": retry_after,
+                        "global": False},
+                       {"Via": "1.1 google", "Retry-After": str(retry_after),
+                        "X-RateLimit-Scope": "user"})
+
+    async def wait_identified(self, timeout: float = 10.0) -> None:
+        await asyncio.wait_for(self._identified.wait(), timeout)
+
+    def reset_gateway(self) -> None:
+        """Before a client restart: the next IDENTIFY is awaited afresh."""
+        self._identified = asyncio.Event()
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def interaction(
+        self,
+        type: int,
+        data: dict[str, Any],
+        *,
+        user_id: int,
+        user_name: str,
+        channel_id: int,
+        guild_id: int | None = GUILD_ID,
+        permissions: int = 0,
+        message: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload as Discord sends it."""
+        iid = self.next_id()
+        token = f"interaction-token-{iid}"
+        self._tokens[token] = iid
+        self._channel_of[iid] = channel_id
+        user = {"id": str(user_id), "username": user_name, "discriminator": "0",
+                "global_name": user_name, "avatar": None}
+        payload: dict[str, Any] = {
+            "id": str(iid),
+            "application_id": str(APP_ID),
+            "type": type,
+            "data": data,
+            "token": token,
+            "version": 1,
+            "channel_id": str(channel_id),
+            "locale": "en-US",
+            "app_permissions": str(permissions),
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(guild_id or user_id)},
+            "context": 0 if guild_id else 1,
+            "attachment_size_limit": 8 * 1024 * 1024,
+        }
+        if guild_id:
+            payload["guild_id"] = str(guild_id)
+            payload["guild_locale"] = "en-US"
+            payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
+            payload["channel"] = {
+                "id": str(channel_id), "type": 0, "guild_id": str(guild_id),
+                "name": f"channel-{channel_id}", "position": 0, "permission_overwrites": [],
+                "nsfw": False, "parent_id": None, "topic": None, "rate_limit_per_user": 0,
+                "last_message_id": None, "flags": 0,
+            }
+            payload["member"] = {
+                "user": user, "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                "deaf": False, "mute": False, "flags": 0, "nick": None,
+                "permissions": str(permissions),
+            }
+        else:
+            payload["channel"] = {"id": str(channel_id), "type": 1,
+                                  "recipients": [user], "last_message_id": None, "flags": 0}
+            payload["user"] = user
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    async def dispatch(self, payload: dict[str, Any], timeout: float = 10.0) -> asyncio.Future:
+        """Send an INTERACTION_CREATE; returns a future for the client's callback body."""
+        assert self._ws is not None and not self._ws.closed, "no client connected"
+        iid = int(payload["id"])
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters[iid] = waiter
+        self._seq += 1
+        await self._ws.send_str(json.dumps(
+            {"op": 0, "t": "INTERACTION_CREATE", "s": self._seq, "d": payload}))
+        return waiter
+
+    def posts_for(self, interaction_id: int) -> list[Post]:
+        return [p for p in self.posts if p.interaction_id == interaction_id]
+
+    def channel_posts(self, channel_id: int) -> list[Post]:
+        return [p for p in self.posts if p.kind == "channel"
+                and int(p.message["channel_id"]) == channel_id]
+
+    # ------------------------------------------------------------------ gateway
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.gateway_queries.append(dict(request.query))
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000},
+                                      "s": None, "t": None}))
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            op = frame.get("op")
+            if op == 1:  # heartbeat
+                await ws.send_str(json.dumps({"op": 11, "d": None}))
+            elif op == 2:  # identify
+                self.identifies.append(frame["d"])
+                self._ws = ws
+                self._seq = 1
+                ready = {
+                    "v": 10,
+                    "user": BOT_USER,
+                    "guilds": [],
+                    "session_id": f"session-{self.next_id()}",
+                    "resume_gateway_url": self.gateway_url,
+                    "application": {"id": str(APP_ID), "flags": 0},
+                }
+                await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": ready}))
+                self._identified.set()
+            elif op == 6:  # resume: not supported, start a new session
+                await ws.send_str(json.dumps({"op": 9, "d": False}))
+        return ws
+
+    # ------------------------------------------------------------------ REST
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path == "/gateway":
+            return await handler(request)
+        body = None
+        if request.can_read_body:
+            text = await request.text()
+            body = json.loads(text) if text else None
+        self.requests.append((request.method, request.path_qs, body))
+        request["json"] = body
+        for failure in list(self._failures):
+            if failure.method == request.method and failure.path.search(request.path):
+                self._failures.remove(failure)
+                return _json(failure.body, failure.status, failure.headers)
+        webhook = request.path.startswith(("/api/v10/webhooks/", "/api/v10/interactions/"))
+        if not webhook and request.headers.get("Authorization") != f"Bot {TOKEN}":
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
+        return await handler(request)
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return _json(BOT_USER)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        return _json({
+            "id": str(APP_ID), "name": "framework-coach", "icon": None,
+            "description": "", "bot_public": True, "bot_require_code_grant": False,
+            "owner": BOT_USER, "verify_key": "0" * 64, "flags": 0, "summary": "",
+            "interactions_endpoint_url": None,
+        })
+
+    async def _sync(self, request: web.Request) -> web.Response:
+        payload = request["json"] or []
+        guild = request.match_info.get("guild")
+        self.syncs.append((f"guild:{guild}" if guild else "global", payload))
+        out = []
+        for command in payload:
+            stored = {**command, "id": str(self.next_id()), "application_id": str(APP_ID),
+                      "version": "1"}
+            if guild:
+                stored["guild_id"] = guild
+            out.append(stored)
+        return _json(out)
+
+    def _message(self, channel_id: int, body: dict[str, Any], flags: int = 0) -> dict[str, Any]:
+        mid = self.next_id()
+        message = {
+            "id": str(mid), "channel_id": str(channel_id), "type": 0,
+            "content": body.get("content") or "", "author": BOT_USER,
+            "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
+            "embeds": body.get("embeds") or [], "pinned": False,
+            "flags": flags | int(body.get("flags") or 0),
+            "components": body.get("components") or [],
+        }
+        self.messages[mid] = message
+        return message
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        iid = int(request.match_info["iid"])
+        token = request.match_info["token"]
+        body = request["json"] or {}
+        self.callbacks[iid] = body
+        kind = body.get("type")
+        data = body.get("data") or {}
+        resource: dict[str, Any] = {"type": kind}
+        interaction = {"id": str(iid), "type": 2}
+        if kind in (4, 5):
+            flags = LOADING if kind == 5 else 0
+            message = self._message(self._channel_of.get(iid, 0), data, flags)
+            self._originals[token] = int(message["id"])
+            if kind == 4:
+                self.posts.append(Post("callback", message, iid, body))
+            resource["message"] = message
+            interaction.update(response_message_id=message["id"],
+                               response_message_loading=kind == 5,
+                               response_message_ephemeral=bool(message["flags"] & EPHEMERAL))
+        waiter = self._waiters.pop(iid, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(body)
+        if "with_response" not in request.query:
+            return web.Response(status=204)
+        return _json({"interaction": interaction, "resource": resource})
+
+    async def _edit_original(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        mid = self._originals.get(token)
+        if mid is None:
+            return _json({"message": "Unknown Webhook", "code": 10015}, 404)
+        message = self.messages[mid]
+        body = request["json"] or {}
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key] or ([] if key != "content" else "")
+        message["flags"] = int(message["flags"]) & ~LOADING
+        message["edited_timestamp"] = "2026-01-01T00:00:01+00:00"
+        self.posts.append(Post("original-edit", message, self._tokens.get(token), body))
+        return _json(message)
+
+    async def _delete_original(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        mid = self._originals.pop(token, None)
+        if mid is None:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        self.messages.pop(mid, None)
+        return web.Response(status=204)
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        iid = self._tokens.get(token)
+        if iid is None:
+            return _json({"message": "Unknown Webhook", "code": 10015}, 404)
+        body = request["json"] or {}
+        message = self._message(self._channel_of.get(iid, 0), body)
+        self.posts.append(Post("followup", message, iid, body))
+        return _json(message)
+
+    async def _channel_send(self, request: web.Request) -> web.Response:
+        channel = int(request.match_info["channel"])
+        body = request["json"] or {}
+        message = self._message(channel, body)
+        self.posts.append(Post("channel", message, None, body))
+        return _json(message)
+
+    async def _channel_edit(self, request: web.Request) -> web.Response:
+        mid = int(request.match_info["message"])
+        message = self.messages.get(mid)
+        if message is None:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        body = request["json"] or {}
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key] if body[key] is not None else (
+                    "" if key == "content" else [])
+        message["edited_timestamp"] = "2026-01-01T00:00:01+00:00"
+        self.posts.append(Post("channel-edit", message, None, body))
+        return _json(message)

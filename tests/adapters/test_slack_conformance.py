@@ -1,0 +1,20 @@
+"""The Slack adapter against the shared conformance suite, in both modes.
+
+HTTP mode: signed requests to the real app on a loopback port. Socket Mode: envelopes from
+a local fake over a loopback WebSocket. Either way the answers must carry exactly what the
+core said, with the same visibility, and buttons must round-trip.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Core
+from tests.adapters.conformance import *  # noqa: F403
+from tests.adapters.fakes.slack_api import Running
+
+
+@pytest.fixture(params=["http", "socket"])
+async def harness(request: pytest.FixtureRequest, core: Core):
+    async with Running(core, request.param) as running:
+        yield running

@@ -1,0 +1,94 @@
+"""A quiz world: real TinyDB store on disk, fake clock, outbox recording every post."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.core import Core
+from bot.delivery import Delivery, Outbox
+from bot.models import Context, Response
+from bot.quiz.bank import QuestionBank
+from bot.quiz.manager import QuizManager
+from bot.storage import Store
+
+
+@dataclass
+class Recorder:
+    """A deliverer that keeps what was posted and edited, and lets tests await it."""
+
+    posts: list[tuple[str, Response]] = field(default_factory=list)
+    edits: list[tuple[str, Response]] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
+        self.posts.append((channel_id, response))
+        self.changed.set()
+        return Delivery(ok=True, message_id=f"m{len(self.posts)}")
+
+    async def edit(self, tenant_id, channel_id, message_id, response) -> Delivery:  # noqa: ANN001
+        self.edits.append((message_id, response))
+        self.changed.set()
+        return Delivery(ok=True, message_id=message_id)
+
+    async def wait_posts(self, count: int) -> list[Response]:
+        """Wait (safety net 10 s) until ``count`` posts were made."""
+        async with asyncio.timeout(10):
+            while len(self.posts) < count:
+                self.changed.clear()
+                await self.changed.wait()
+        return [r for _, r in self.posts]
+
+
+@dataclass
+class World:
+    core: Core
+    clock: FakeClock
+    store: Store
+    manager: QuizManager
+    recorder: Recorder
+    data_dir: Path
+
+    def ctx(self, user: str, manager: bool = False, channel: str = "study") -> Context:
+        return Context(platform="console", user_id=user, user_name=user.capitalize(),
+                       channel_id=channel, tenant_id="club", is_manager=manager)
+
+    async def say(self, text: str, user: str = "ann", **kw) -> Response:  # noqa: ANN003
+        return await self.core.handle_text(text, self.ctx(user, **kw))
+
+    async def press(self, option: int, user: str, question: int | None = None) -> Response:
+        session = self.manager.running("console", "club", "study")
+        assert session is not None
+        q = session.index if question is None else question
+        return await self.core.press(f"quiz:{session.id}:{q}:{option}", self.ctx(user))
+
+    def correct(self) -> int:
+        session = self.manager.running("console", "club", "study")
+        return session.correct_options[session.index]
+
+
+async def make_world(knowledge, data_dir: Path, clock: FakeClock) -> World:  # noqa: ANN001
+    store = await Store.open(data_dir, clock)
+    recorder = Recorder()
+    outbox = Outbox(clock, rates={"console": 1e9})
+    outbox.register("console", recorder)
+    manager = QuizManager(QuestionBank.load(), store, outbox, clock, rng=random.Random(7))
+    core = Core(knowledge=knowledge, clock=clock)
+    core.services.update(store=store, quiz=manager, outbox=outbox)
+    return World(core, clock, store, manager, recorder, data_dir)
+
+
+@pytest.fixture
+async def world(knowledge, tmp_path: Path):  # noqa: ANN001
+    w = await make_world(knowledge, tmp_path / "data", FakeClock())
+    yield w
+    await w.manager.shutdown()
+    await w.store.close()
+
+
+__all__ = ["Recorder", "World", "make_world", "replace"]

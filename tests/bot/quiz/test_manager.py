@@ -1,0 +1,157 @@
+"""Quiz sessions end to end through the core: commands, buttons, timers, storage, restart."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.models import Visibility
+from bot.quiz.manager import CLOSE_GRACE, REVEAL_PAUSE
+from bot.storage import Tenant
+from tests.bot.quiz.conftest import make_world
+
+TENANT = Tenant("console", "club")
+
+
+async def test_start_posts_a_question_with_one_button_per_option(world):
+    started = await world.say("/quiz start topic:jax questions:3 time:20")
+    assert not started.is_error and "3 questions on jax" in started.title
+    [question] = await world.recorder.wait_posts(1)
+    assert question.title.startswith("Question 1/3 · jax")
+    assert 2 <= len(question.buttons) <= 5
+    assert all(b.id.startswith("quiz:") for b in question.buttons)
+
+
+async def test_one_session_per_channel(world):
+    await world.say("/quiz start questions:2")
+    second = await world.say("/quiz start", user="bob")
+    assert second.is_error and "/quiz stop" in second.plain_text()
+    other_channel = await world.say("/quiz start questions:2", channel="other")
+    assert not other_channel.is_error
+
+
+async def test_answer_once_and_a_changed_mind_is_reported(world):
+    await world.say("/quiz start questions:2")
+    await world.recorder.wait_posts(1)
+    first = await world.press(world.correct(), "bob")
+    assert first.visibility is Visibility.PRIVATE and "recorded" in first.title
+    again = await world.press((world.correct() + 1) % 2, "bob")
+    assert "already answered" in again.title
+    stats = await world.store.user_stats(TENANT, "bob")
+    assert stats.answered == 1 and stats.correct == 1 and stats.points > 100
+
+
+async def test_two_answers_at_the_same_instant_are_both_recorded(world):
+    await world.say("/quiz start questions:2")
+    await world.recorder.wait_posts(1)
+    good = world.correct()
+    a, b = await asyncio.gather(world.press(good, "bob"), world.press(good, "cy"))
+    assert "recorded" in a.title and "recorded" in b.title
+    board = await world.store.leaderboard(TENANT)
+    assert {e.user_id for e in board} == {"bob", "cy"}
+    assert board[0].points == board[1].points
+
+
+async def test_answer_exactly_at_the_deadline_counts_then_late_ones_are_refused(world):
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    await world.clock.advance(20)
+    on_time = await world.press(world.correct(), "bob")
+    assert "recorded" in on_time.title
+    await world.clock.advance(CLOSE_GRACE)
+    await world.recorder.wait_posts(2)  # the reveal
+    late = await world.press(world.correct(), "cy", question=0)
+    assert "Time was up" in late.title
+
+
+async def test_close_edits_the_question_reveals_and_moves_on(world):
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    good = world.correct()
+    await world.press(good, "bob")
+    await world.press((good + 1) % 2, "cy")
+    await world.clock.advance(20 + CLOSE_GRACE)
+    posts = await world.recorder.wait_posts(2)
+    reveal = posts[1]
+    assert reveal.title.startswith("Answer: ")
+    sections = {s.heading: s.body for s in reveal.sections}
+    assert "Bob (+" in sections["Got it right"] and "Cy" not in sections["Got it right"]
+    assert sections["Why"]
+    [(message_id, closed)] = world.recorder.edits
+    assert message_id == "m1" and closed.title.endswith("(closed)") and not closed.buttons
+    await world.clock.advance(REVEAL_PAUSE)
+    posts = await world.recorder.wait_posts(3)
+    assert posts[2].title.startswith("Question 2/2")
+
+
+async def test_question_closes_early_once_everyone_who_joined_answered(world):
+    await world.say("/quiz start questions:3 time:30")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    await world.clock.advance(30 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)
+    await world.clock.advance(REVEAL_PAUSE)
+    await world.recorder.wait_posts(3)
+    await world.press(world.correct(), "bob")  # Bob is the only player: no need to wait
+    posts = await world.recorder.wait_posts(4)
+    assert posts[3].title.startswith("Answer: ")
+
+
+async def test_full_game_ends_with_the_podium_and_records_the_game(world):
+    await world.say("/quiz start questions:2 time:10")
+    for q in range(2):
+        await world.recorder.wait_posts(1 + 2 * q)
+        await world.press(world.correct(), "bob")
+        await world.press((world.correct() + 1) % 2, "cy")
+        await world.clock.advance(10 + CLOSE_GRACE)
+        await world.recorder.wait_posts(2 + 2 * q)
+        await world.clock.advance(REVEAL_PAUSE)
+    posts = await world.recorder.wait_posts(5)
+    final = posts[4]
+    assert final.title == "Quiz over: Bob wins!"
+    assert "🥇 Bob" in final.sections[0].body and {f.name for f in final.fields} == {"Bob", "Cy"}
+    bob = await world.store.user_stats(TENANT, "bob")
+    cy = await world.store.user_stats(TENANT, "cy")
+    assert (bob.games_played, bob.games_won, bob.best_streak) == (1, 1, 2)
+    assert (cy.games_played, cy.games_won) == (1, 0)
+    assert world.manager.running("console", "club", "study") is None
+    assert await world.store.load_quiz_session(TENANT, "study") is None
+
+
+async def test_stop_is_for_the_starter_or_managers_and_shows_standings(world):
+    await world.say("/quiz start questions:5", user="ann")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    refused = await world.say("/quiz stop", user="bob")
+    assert refused.is_error and "starter or a channel manager" in refused.title
+    stopped = await world.say("/quiz stop", user="mod", manager=True)
+    assert stopped.title == "Quiz over: Bob wins!" and "stopped after 1 of 5" in stopped.footer
+    assert world.manager.running("console", "club", "study") is None
+
+
+async def test_a_restart_mid_session_keeps_the_scores_and_resumes(world, knowledge):
+    await world.say("/quiz start questions:3 time:20")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    # The process goes away: timers stop, storage is flushed and released.
+    await world.manager.shutdown()
+    await world.store.close()
+    again = await make_world(knowledge, world.data_dir, world.clock)
+    try:
+        assert await again.manager.resume_all() == 1
+        session = again.manager.running("console", "club", "study")
+        assert session.players["bob"].points > 100 and session.index == 0
+        await again.clock.advance(20 + CLOSE_GRACE)
+        posts = await again.recorder.wait_posts(1)
+        assert posts[0].title.startswith("Answer: ") and "Bob" in posts[0].plain_text()
+        await again.clock.advance(REVEAL_PAUSE)
+        posts = await again.recorder.wait_posts(2)
+        assert posts[1].title.startswith("Question 2/3")
+    finally:
+        await again.manager.shutdown()
+        await again.store.close()
+        world.store = await again.store.open(world.data_dir, world.clock)  # for teardown
+
+
+async def test_pressing_a_button_of_an_ended_quiz(world):
+    response = await world.core.press("quiz:abcdef:0:1", world.ctx("bob"))
+    assert "ended" in response.title
