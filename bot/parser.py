@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-MAX_INPUT = 2000
+MAX_INPUT = 70_000  # room for a pasted /quiz import; the importer has its own limits
 
 _OPTION = re.compile(r"^([A-Za-z][A-Za-z0-9_-]{0,31})[:=](.*)$", re.DOTALL)
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}

