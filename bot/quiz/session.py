@@ -18,7 +18,7 @@ Rules
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -185,7 +185,13 @@ class QuizSession:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """Plain JSON-ready data. Hand-written: ``dataclasses.asdict`` deep-copies recursively
+        and cost milliseconds per answer for a 30-player session."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("question_ids", "correct_options", "option_counts"):
+            data[name] = list(data[name])
+        data["answers"] = {u: vars(a).copy() for u, a in self.answers.items()}
+        data["players"] = {u: vars(p).copy() for u, p in self.players.items()}
         data["phase"] = self.phase.value
         for key in ("opened_at", "deadline", "next_at"):
             value = getattr(self, key)
