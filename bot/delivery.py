@@ -96,4 +96,5 @@ class Outbox:
         if deliverer is None:
             return Delivery(ok=False, error=f"{platform} is not connected")
         await self._pacers[platform].acquire()
-        return await deliverer.edit(tenant_id, channel_id, message_id, response.map_text(neutralise))
+        safe = response.map_text(neutralise)
+        return await deliverer.edit(tenant_id, channel_id, message_id, safe)

@@ -235,8 +235,9 @@ class QuizManager:
 
     async def _post_question(self, session: QuizSession) -> None:
         question = self._question(session)
+        message = render.question_message(session, question)
         result = await self.outbox.post(session.platform, session.tenant_id,
-                                        session.channel_id, render.question_message(session, question))
+                                        session.channel_id, message)
         if not result.ok:
             log.warning("could not post quiz question in %s: %s", session.channel_id, result.error)
         session.message_id = result.message_id or ""

@@ -13,7 +13,7 @@ BUTTON_TEXT = 70
 
 
 def button_id(session: QuizSession, option: int) -> str:
-    """``quiz:<session>:<question>:<option>``: short, and enough to find the answer after a restart."""
+    """``quiz:<session>:<question>:<option>``: short, and enough to answer after a restart."""
     return f"quiz:{session.id}:{session.index}:{option}"
 
 

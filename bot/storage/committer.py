@@ -87,6 +87,17 @@ class Committer:
         if self._dirty or self._waiters or self._in_flight:
             await self.commit(*self._dirty)
 
+    async def checkpoint(self, parts: list[Partition]) -> None:
+        """Fold every journal into its snapshot now (all of them, not only large ones)."""
+        await self.flush()
+        for part in parts:
+            while part.compacting:
+                await asyncio.gather(*self._compactions, return_exceptions=True)
+            if part.on_disk and part.journal_bytes:
+                self._maybe_compact(part, force=True)
+        if self._compactions:
+            await asyncio.gather(*self._compactions, return_exceptions=True)
+
     async def close(self) -> None:
         """Drain pending writes and compactions; afterwards nothing touches the files."""
         self._closing.set()
@@ -203,10 +214,10 @@ class Committer:
 
     # ------------------------------------------------------------------ compaction
 
-    def _maybe_compact(self, part: Partition) -> None:
+    def _maybe_compact(self, part: Partition, force: bool = False) -> None:
         if part.compacting or not part.on_disk:
             return
-        if part.journal_bytes <= max(part.snapshot_bytes, self._compact_min_bytes):
+        if not force and part.journal_bytes <= max(part.snapshot_bytes, self._compact_min_bytes):
             return
         part.compacting = True
         tables = part.copy_tables()  # may include pending ops: replaying them later is harmless

@@ -164,11 +164,13 @@ def load_partition(
         journal_bytes += jr.good_bytes
         if jr.bad_lines:
             damaged.add(gen)
-            report.lost.append(
-                f"{len(jr.bad_lines)} damaged journal line(s) in {path.name} "
-                f"(line numbers {jr.bad_lines[:5]}); those batches are lost"
+            _lose(
+                report,
+                directory,
+                kind,
+                f"the changes of {len(jr.bad_lines)} journal line(s) in {path.name} that "
+                f"fail their checksum (line numbers {jr.bad_lines[:5]}); skipped them",
             )
-            log.error("%s: lines %s fail their checksum; skipping them", path, jr.bad_lines)
         if jr.torn_tail:
             report.torn_bytes += jr.torn_tail
             log.warning(
@@ -192,16 +194,17 @@ def load_partition(
         and first_replayed is not None
         and first_replayed > snap_seq + 1
     ):
-        report.lost.append(
-            f"write batches {snap_seq + 1}..{first_replayed - 1} "
-            f"(between the backup and the journal)"
+        _lose(
+            report,
+            directory,
+            kind,
+            f"write batches {snap_seq + 1}..{first_replayed - 1} (between the backup and "
+            "the journal): documents changed only there are back to their backup version",
         )
     if version < SCHEMA_VERSION:
         report.migrated_from = version
         tables = migrate(kind, tables, version)
         log.info("%s: migrated from schema %d to %d", snap, version, SCHEMA_VERSION)
-    for line in report.lost:
-        log.error("%s/%s: lost %s", directory, kind, line)
     snapshot_bytes = snap.stat().st_size if snap.exists() else 0
     part = Partition(
         tenant,
@@ -243,14 +246,22 @@ def load_partition(
 def _restore(directory: Path, kind: str, report: LoadReport) -> dict[str, Any] | None:
     data, source = restore_newest_backup(directory, kind)
     if source is None:
-        report.lost.append(
-            "everything in the snapshot: no readable backup, starting this "
-            "partition empty (the bad file is kept)"
+        _lose(
+            report,
+            directory,
+            kind,
+            "everything in the snapshot: no readable backup, "
+            "starting this partition empty (the bad file is kept)",
         )
         return None
     report.restored_from = source
     log.warning("%s/%s: restored backup %s", directory, kind, source.name)
     return data
+
+
+def _lose(report: LoadReport, directory: Path, kind: str, what: str) -> None:
+    report.lost.append(what)
+    log.error("%s/%s: lost %s", directory, kind, what)
 
 
 def _check_identity(snap: Path, meta: dict[str, Any], tenant: Tenant, kind: str) -> None:
