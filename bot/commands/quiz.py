@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.matching import Match, Matcher
@@ -32,6 +34,30 @@ def _manager(core: Core) -> QuizManager | None:
     return core.services.get("quiz")
 
 
+def _needs_quiz(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """A /quiz handler that gets the manager, or a clear answer when there is none."""
+
+    @functools.wraps(fn)
+    async def handler(request: Request, core: Core) -> Response:
+        manager = _manager(core)
+        return await fn(request, core, manager) if manager else _unavailable()
+
+    return handler
+
+
+def _needs_quiz_button(
+    fn: Callable[..., Awaitable[Response]],
+) -> Callable[..., Awaitable[Response]]:
+    """The same for button handlers."""
+
+    @functools.wraps(fn)
+    async def handler(button_id: str, ctx: Context, core: Core) -> Response:
+        manager = _manager(core)
+        return await fn(button_id, ctx, core, manager) if manager else _unavailable()
+
+    return handler
+
+
 def _unavailable() -> Response:
     return error("Quizzes are not available here",
                  "This process has no data directory to keep scores in. Start the bot with "
@@ -45,10 +71,8 @@ def _tenant(ctx: Context) -> Tenant:
 # --------------------------------------------------------------------------- start / stop
 
 
-async def start(request: Request, core: Core) -> Response:
-    manager = _manager(core)
-    if manager is None:
-        return _unavailable()
+@_needs_quiz
+async def start(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
     running = manager.running(ctx.platform, ctx.tenant_id, ctx.channel_id)
     if running is not None:
@@ -103,10 +127,8 @@ def _number(text: str | None, default: int, low: int, high: int) -> int | str:
     return value
 
 
-async def stop(request: Request, core: Core) -> Response:
-    manager = _manager(core)
-    if manager is None:
-        return _unavailable()
+@_needs_quiz
+async def stop(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
     running = manager.running(ctx.platform, ctx.tenant_id, ctx.channel_id)
     if running is None:
@@ -121,10 +143,8 @@ async def stop(request: Request, core: Core) -> Response:
 # --------------------------------------------------------------------------- scores
 
 
-async def leaderboard(request: Request, core: Core) -> Response:
-    manager = _manager(core)
-    if manager is None:
-        return _unavailable()
+@_needs_quiz
+async def leaderboard(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
     scope = (request.option("scope") or "channel").lower()
     period = (request.option("period") or "all").lower()
@@ -166,10 +186,8 @@ async def leaderboard(request: Request, core: Core) -> Response:
     )
 
 
-async def stats(request: Request, core: Core) -> Response:
-    manager = _manager(core)
-    if manager is None:
-        return _unavailable()
+@_needs_quiz
+async def stats(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
     who = request.option("user")
     user_id, label = ctx.user_id, ctx.user_name
@@ -204,10 +222,8 @@ async def stats(request: Request, core: Core) -> Response:
 # --------------------------------------------------------------------------- review
 
 
-async def review(request: Request, core: Core) -> Response:
-    manager = _manager(core)
-    if manager is None:
-        return _unavailable()
+@_needs_quiz
+async def review(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
     await manager.questions_for(ctx.platform, ctx.tenant_id)
     items = await manager.store.review_queue(_tenant(ctx), ctx.user_id)
@@ -233,10 +249,9 @@ async def review(request: Request, core: Core) -> Response:
     )
 
 
-async def press_review(button_id: str, ctx: Context, core: Core) -> Response:
-    manager = _manager(core)
-    if manager is None:
-        return _unavailable()
+@_needs_quiz_button
+async def press_review(button_id: str, ctx: Context, core: Core,
+               manager: QuizManager) -> Response:
     _, qid, option = button_id.split(":")
     question = manager.bank.get(qid, f"{ctx.platform}:{ctx.tenant_id}")
     if question is None or not option.isdigit() or int(option) >= len(question.options):
@@ -252,10 +267,8 @@ async def press_review(button_id: str, ctx: Context, core: Core) -> Response:
 # --------------------------------------------------------------------------- import / forget
 
 
-async def import_questions(request: Request, core: Core) -> Response:
-    manager = _manager(core)
-    if manager is None:
-        return _unavailable()
+@_needs_quiz
+async def import_questions(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
     text = request.option("content") or ""
     await manager.questions_for(ctx.platform, ctx.tenant_id)
@@ -287,10 +300,9 @@ async def forget(request: Request, core: Core) -> Response:
     )
 
 
-async def press_forget(button_id: str, ctx: Context, core: Core) -> Response:
-    manager = _manager(core)
-    if manager is None:
-        return _unavailable()
+@_needs_quiz_button
+async def press_forget(button_id: str, ctx: Context, core: Core,
+               manager: QuizManager) -> Response:
     if button_id != f"forget:{ctx.user_id}":
         return render.private("That button is for someone else",
                               "Use /quiz forget to delete your own data.")
@@ -300,9 +312,10 @@ async def press_forget(button_id: str, ctx: Context, core: Core) -> Response:
                           f"{removed} stored record{'s' if removed != 1 else ''} deleted.")
 
 
-async def press_answer(button_id: str, ctx: Context, core: Core) -> Response:
-    manager = _manager(core)
-    return await manager.press(button_id, ctx) if manager else _unavailable()
+@_needs_quiz_button
+async def press_answer(button_id: str, ctx: Context, core: Core,
+                       manager: QuizManager) -> Response:
+    return await manager.press(button_id, ctx)
 
 
 BUTTONS = {"quiz": press_answer, "review": press_review, "forget": press_forget}
