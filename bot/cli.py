@@ -7,11 +7,12 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import Any
 
 from rich.console import Console
 
 from adapters.console import ConsoleAdapter, render
-from bot.app import open_app
+from bot.app import App, open_app
 from bot.config import Settings
 from bot.models import Context
 from bot.storage import DataDirLocked
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--as", dest="user", default="you", help="the user asking")
     ask.add_argument("--in", dest="channel", default="general", help="the channel")
     ask.add_argument("--width", type=int, default=100, help="output width in characters")
+    sub.add_parser("discord-invite", help="print the URL that adds the bot to a Discord server")
     return parser
 
 
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     err = Console(stderr=True)
+    if args.action == "discord-invite":
+        return _discord_invite(settings, err)
     try:
         if args.action == "ask":
             return asyncio.run(_ask(settings, args))
@@ -70,23 +74,55 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_USAGE if response.is_error else 0
 
 
+def _discord_invite(settings: Settings, err: Console) -> int:
+    from adapters.discord import invite_url
+
+    try:
+        print(invite_url(settings))
+    except ValueError as exc:
+        err.print(f"[bold red]Cannot build the invite URL:[/] {exc}", highlight=False)
+        return EXIT_USAGE
+    return 0
+
+
+async def _start_platforms(app: App, settings: Settings) -> list[Any]:
+    """Every configured platform adapter, started in this loop and registered for posts."""
+    started: list[Any] = []
+    log = logging.getLogger("framework_coach")
+    for platform in settings.platforms():
+        if platform == "discord":
+            from adapters.discord import start_discord
+
+            adapter = await start_discord(app.core, settings)
+        else:
+            log.warning("%s is configured, but its adapter is not part of this release yet",
+                        platform)
+            continue
+        app.outbox.register(platform, adapter)
+        started.append(adapter)
+    return started
+
+
 async def _run(settings: Settings, console: bool) -> int:
     app = await open_app(settings)
     log = logging.getLogger("framework_coach")
-    for platform in settings.platforms():
-        log.warning("%s is configured, but its adapter is not part of this release yet", platform)
-    adapter = ConsoleAdapter(app.core)
-    app.outbox.register(adapter.platform, adapter)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     _install_shutdown(loop, stopping)
+    adapters = await _start_platforms(app, settings)
+    waiters = {loop.create_task(stopping.wait())}
+    if console or not adapters:
+        terminal = ConsoleAdapter(app.core)
+        app.outbox.register(terminal.platform, terminal)
+        waiters.add(loop.create_task(terminal.run()))
     resumed = await app.quiz.resume_all() if app.quiz else 0
     if resumed:
         log.info("resumed %d quiz session(s)", resumed)
-    console_task = loop.create_task(adapter.run())
-    stop_task = loop.create_task(stopping.wait())
-    await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-    stop_task.cancel()
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()
+    for adapter in adapters:
+        await adapter.stop()
     await app.close()
     return 0
 

@@ -173,13 +173,16 @@ class DiscordAdapter:
         if not deferred:
             await interaction.response.send_message(**first.kwargs(), ephemeral=private,
                                                     allowed_mentions=NO_PINGS)
-        elif private:
+        else:
             await interaction.edit_original_response(**first.kwargs(),
                                                      allowed_mentions=NO_PINGS)
-        else:
-            # A private "thinking…" cannot become a channel message: replace it.
-            await interaction.delete_original_response()
-            await self._follow(interaction, first, private)
+            if not private:
+                # A private "thinking…" cannot become a channel message. The answer is now
+                # in it (so a failure below still leaves the requester an answer); post it
+                # to the channel, then remove the private copy.
+                await self._follow(interaction, first, private)
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
         for message in rest:
             await self._follow(interaction, message, private)
 

@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -56,6 +56,9 @@ class CoachClient(discord.Client):
     """A plain ``discord.Client`` (not ``commands.Bot``: there are no prefix commands)."""
 
     def __init__(self, adapter: DiscordAdapter, *, guild_ready_timeout: float = 2.0) -> None:
+        # The bot never joins voice: skip discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=intents(),
             allowed_mentions=NO_PINGS,
@@ -153,7 +156,7 @@ def _command(
             inspect.Parameter(
                 ident,
                 inspect.Parameter.KEYWORD_ONLY,
-                annotation=str if option.required else Optional[str],  # noqa: UP007
+                annotation=str if option.required else str | None,
                 default=inspect.Parameter.empty if option.required else None,
             )
         )

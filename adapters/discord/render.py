@@ -70,14 +70,16 @@ def size(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def prefix(text: str, limit: int) -> str:
+    """The longest start of ``text`` of at most ``limit`` UTF-16 units (whole characters)."""
+    return text.encode("utf-16-le")[: 2 * max(0, limit)].decode("utf-16-le", errors="ignore")
+
+
 def clip(text: str, limit: int, marker: str = "…") -> str:
     """``text`` cut to ``limit`` (UTF-16 units) at a word boundary where possible, marked."""
     if size(text) <= limit:
         return text
-    room = limit - size(marker)
-    cut = text
-    while size(cut) > room:
-        cut = cut[: max(0, len(cut) - max(1, size(cut) - room))]
+    cut = prefix(text, limit - size(marker))
     space = cut.rfind(" ")
     if space > len(cut) * 0.6:
         cut = cut[:space]
@@ -91,19 +93,19 @@ def split_text(text: str, limit: int, first: int | None = None) -> list[str]:
     rest = text
     while size(rest) > (limit if chunks or first is None else first):
         limit_now = limit if chunks or first is None else first
-        head = rest
-        while size(head) > limit_now:
-            head = head[: max(1, len(head) - max(1, size(head) - limit_now))]
+        head = prefix(rest, limit_now)
         cut = -1
         for sep in ("\n\n", "\n", " "):
             cut = head.rfind(sep)
-            if cut > 0:
+            if cut > len(head) // 3:  # a boundary, but not one that leaves a tiny chunk
                 break
-        if cut <= 0:
-            cut = len(head)
-        chunks.append(rest[:cut].rstrip())
+        if cut <= len(head) // 3:
+            cut = max(1, len(head))
+        piece = rest[:cut].rstrip()
+        if piece.strip():  # whitespace-only pieces are dropped, not sent as empty chunks
+            chunks.append(piece)
         rest = rest[cut:].lstrip("\n ")
-    if rest or not chunks:
+    if rest.strip() or not chunks:
         chunks.append(rest)
     return chunks
 
@@ -197,8 +199,8 @@ def render(
     text = "\n\n".join(_section_text(s.heading, s.body) for s in response.sections if s.body
                        or s.heading)
     room = min(DESCRIPTION, budget)
-    chunks = [c for c in (split_text(text, room, first=min(room, budget - size(title)))
-                          if text else []) if c.strip()]
+    text = text.strip()
+    chunks = split_text(text, room, first=min(room, budget - size(title))) if text else []
     for i, chunk in enumerate(chunks):
         new_embed(i == 0).description = chunk
     if not chunks and (title or response.fields or footer):
@@ -280,8 +282,7 @@ def _squeeze(messages: list[Message], buttons: list[ButtonSpec], tint: discord.C
     cut = len(messages) > 1 or len(buttons) > BUTTONS_PER_MESSAGE
     if cut:
         keep = first.embeds[-1]
-        note = f"{footer}\n{CUT}" if footer else CUT
-        note = clip(note, FOOTER)
+        note = f"{clip(footer, FOOTER - size(CUT) - 1)}\n{CUT}" if footer else CUT
         while first.total() - size(keep.footer.text or "") + size(note) > MESSAGE_TOTAL:
             # Make room for the marker by shortening the last embed's description or fields.
             if keep.fields:

@@ -57,3 +57,15 @@ def test_run_without_tokens_starts_the_console(tmp_path: Path):
     assert "framework-coach console" in result.stdout
     assert "Main pick: PyTorch" in result.stdout
     assert "PyTorch —" in result.stdout  # the pressed "About PyTorch" button
+
+
+def test_discord_invite_prints_the_url_or_names_the_missing_variable():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    ok = subprocess.run([EXE, "discord-invite"], capture_output=True, text=True, timeout=60,
+                        env={**env, "DISCORD_APPLICATION_ID": "123456789012345678"})
+    assert ok.returncode == 0
+    assert "client_id=123456789012345678" in ok.stdout
+    assert "bot" in ok.stdout and "applications.commands" in ok.stdout
+    missing = subprocess.run([EXE, "discord-invite"], capture_output=True, text=True,
+                             timeout=60, env=env)
+    assert missing.returncode == 2 and "DISCORD_APPLICATION_ID" in missing.stderr

@@ -15,9 +15,11 @@ the OS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,7 @@ TOKEN = "fake-bot-token"  # not a real token: the fake only compares it
 APP_ID = 900000000000000001
 BOT_ID = APP_ID
 GUILD_ID = 910000000000000001
+BODY: web.RequestKey[Any] = web.RequestKey("body", object)
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
@@ -51,6 +54,7 @@ class Post:
     message: dict[str, Any]
     interaction_id: int | None = None
     body: dict[str, Any] = field(default_factory=dict)
+    deleted: bool = False
 
     @property
     def ephemeral(self) -> bool:
@@ -233,7 +237,8 @@ class FakeDiscord:
         return waiter
 
     def posts_for(self, interaction_id: int) -> list[Post]:
-        return [p for p in self.posts if p.interaction_id == interaction_id]
+        """What an interaction left on screen (deleted messages are gone)."""
+        return [p for p in self.posts if p.interaction_id == interaction_id and not p.deleted]
 
     def channel_posts(self, channel_id: int) -> list[Post]:
         return [p for p in self.posts if p.kind == "channel"
@@ -281,7 +286,7 @@ class FakeDiscord:
             text = await request.text()
             body = json.loads(text) if text else None
         self.requests.append((request.method, request.path_qs, body))
-        request["json"] = body
+        request[BODY] = body
         for failure in list(self._failures):
             if failure.method == request.method and failure.path.search(request.path):
                 self._failures.remove(failure)
@@ -303,7 +308,7 @@ class FakeDiscord:
         })
 
     async def _sync(self, request: web.Request) -> web.Response:
-        payload = request["json"] or []
+        payload = request[BODY] or []
         guild = request.match_info.get("guild")
         self.syncs.append((f"guild:{guild}" if guild else "global", payload))
         out = []
@@ -332,7 +337,7 @@ class FakeDiscord:
     async def _callback(self, request: web.Request) -> web.Response:
         iid = int(request.match_info["iid"])
         token = request.match_info["token"]
-        body = request["json"] or {}
+        body = request[BODY] or {}
         self.callbacks[iid] = body
         kind = body.get("type")
         data = body.get("data") or {}
@@ -361,7 +366,7 @@ class FakeDiscord:
         if mid is None:
             return _json({"message": "Unknown Webhook", "code": 10015}, 404)
         message = self.messages[mid]
-        body = request["json"] or {}
+        body = request[BODY] or {}
         for key in ("content", "embeds", "components"):
             if key in body:
                 message[key] = body[key] or ([] if key != "content" else "")
@@ -376,6 +381,9 @@ class FakeDiscord:
         if mid is None:
             return _json({"message": "Unknown Message", "code": 10008}, 404)
         self.messages.pop(mid, None)
+        for post in self.posts:
+            if int(post.message["id"]) == mid:
+                post.deleted = True
         return web.Response(status=204)
 
     async def _followup(self, request: web.Request) -> web.Response:
@@ -383,14 +391,14 @@ class FakeDiscord:
         iid = self._tokens.get(token)
         if iid is None:
             return _json({"message": "Unknown Webhook", "code": 10015}, 404)
-        body = request["json"] or {}
+        body = request[BODY] or {}
         message = self._message(self._channel_of.get(iid, 0), body)
         self.posts.append(Post("followup", message, iid, body))
         return _json(message)
 
     async def _channel_send(self, request: web.Request) -> web.Response:
         channel = int(request.match_info["channel"])
-        body = request["json"] or {}
+        body = request[BODY] or {}
         message = self._message(channel, body)
         self.posts.append(Post("channel", message, None, body))
         return _json(message)
@@ -400,7 +408,7 @@ class FakeDiscord:
         message = self.messages.get(mid)
         if message is None:
             return _json({"message": "Unknown Message", "code": 10008}, 404)
-        body = request["json"] or {}
+        body = request[BODY] or {}
         for key in ("content", "embeds", "components"):
             if key in body:
                 message[key] = body[key] if body[key] is not None else (
@@ -408,3 +416,148 @@ class FakeDiscord:
         message["edited_timestamp"] = "2026-01-01T00:00:01+00:00"
         self.posts.append(Post("channel-edit", message, None, body))
         return _json(message)
+
+
+# ---------------------------------------------------------------------------- a driver
+
+
+def command_data(name: str, subcommand: str | None, options: dict[str, str],
+                 focused: str | None = None) -> dict[str, Any]:
+    """``data`` of an application-command interaction, as Discord builds it from the form."""
+    opts: list[dict[str, Any]] = []
+    for key, value in options.items():
+        opt: dict[str, Any] = {"name": key, "type": 3, "value": value}
+        if key == focused:
+            opt["focused"] = True
+        opts.append(opt)
+    if subcommand:
+        opts = [{"name": subcommand, "type": 1, "options": opts}]
+    return {"id": "1", "name": name, "type": 1, "options": opts}
+
+
+def seen_text(message: dict[str, Any]) -> str:
+    """Everything a person reads in a stored message: embeds and button labels."""
+    parts: list[str] = [message.get("content") or ""]
+    for embed in message.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        for f in embed.get("fields") or []:
+            parts += [f.get("name") or "", f.get("value") or ""]
+        parts.append((embed.get("footer") or {}).get("text") or "")
+    for row in message.get("components") or []:
+        parts += [c.get("label") or "" for c in row.get("components", [])]
+    return "\n".join(p for p in parts if p)
+
+
+@contextlib.asynccontextmanager
+async def running_adapter(core: Any, fake: FakeDiscord, data_dir: Any, **options: Any
+                          ) -> AsyncIterator[Any]:
+    """A started ``DiscordAdapter`` talking to ``fake``; globals it overrides are restored."""
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    from adapters.discord import DiscordAdapter
+    from bot.config import Settings
+
+    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    settings = Settings(
+        _env_file=None, discord_token=TOKEN, discord_application_id=APP_ID,
+        discord_guild_id=options.pop("guild_id", None), discord_api_url=fake.api_url,
+        discord_gateway_url=fake.gateway_url, data_dir=data_dir,
+    )
+    options.setdefault("guild_ready_timeout", 0.01)
+    options.setdefault("ready_timeout", 10.0)
+    fake.reset_gateway()
+    adapter = DiscordAdapter(core, settings, **options)
+    try:
+        await adapter.start()
+        yield adapter
+    finally:
+        await adapter.stop()
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+class DiscordHarness:
+    """Plays people on Discord: command text → interaction through the fake gateway; what
+    the client posted back → ``Seen``. Names map to fixed snowflakes."""
+
+    platform = "discord"
+
+    def __init__(self, fake: FakeDiscord, adapter: Any, core: Any) -> None:
+        self.fake, self.adapter, self.core = fake, adapter, core
+        self._snowflakes: dict[str, int] = {}
+        self._done: dict[int, asyncio.Future[None]] = {}
+        adapter.after_reply = self._replied
+
+    def snowflake(self, name: str) -> int:
+        return self._snowflakes.setdefault(name, 960000000000000001 + len(self._snowflakes))
+
+    def name_of(self, snowflake: int) -> str:
+        return next(n for n, s in self._snowflakes.items() if s == snowflake)
+
+    def context(self, *, user: str, channel: str, manager: bool = False) -> Any:
+        from bot.models import Context
+
+        return Context(platform="discord", user_id=str(self.snowflake(user)), user_name=user,
+                       channel_id=str(self.snowflake(channel)), tenant_id=str(GUILD_ID),
+                       is_manager=manager)
+
+    def _replied(self, interaction_id: int) -> None:
+        waiter = self._done.pop(interaction_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def interaction_for(self, text: str, *, user: str, channel: str, permissions: int = 0
+                        ) -> dict[str, Any]:
+        """The interaction Discord sends when ``user`` submits ``text`` in the command form."""
+        from bot.models import Request
+        from bot.parser import ParseError, parse
+
+        parsed = parse(text)
+        assert not isinstance(parsed, ParseError), parsed
+        bound = self.core.registry.bind(parsed, self.context(user=user, channel=channel))
+        assert isinstance(bound, Request), f"{text!r} cannot be typed on Discord: {bound}"
+        spec = self.core.registry.get(bound.command)
+        data = command_data(spec.name_on("discord"), bound.subcommand, dict(bound.options))
+        return self.fake.interaction(2, data, user_id=self.snowflake(user), user_name=user,
+                                     channel_id=self.snowflake(channel),
+                                     permissions=permissions)
+
+    async def run(self, payload: dict[str, Any], user: str, timeout: float = 10.0) -> list[Any]:
+        """Dispatch ``payload`` and return what ``user`` sees once the adapter has replied."""
+        iid = int(payload["id"])
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._done[iid] = done
+        await self.fake.dispatch(payload)
+        await asyncio.wait_for(done, timeout)
+        return [self.seen(p, user) for p in self.fake.posts_for(iid)]
+
+    def seen(self, post: Post, user: str) -> Any:
+        from tests.adapters.conformance import Seen
+
+        return Seen(text=seen_text(post.message),
+                    button_ids=tuple(self.adapter.ids.decode(c) for c in post.custom_ids),
+                    visible_to=user if post.ephemeral else None)
+
+    async def command(self, text: str, *, user: str, channel: str, permissions: int = 0
+                      ) -> list[Any]:
+        payload = self.interaction_for(text, user=user, channel=channel,
+                                       permissions=permissions)
+        return await self.run(payload, user)
+
+    def click_payload(self, button_id: str, *, user: str, channel: str,
+                      message: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A type 3 interaction for a click on ``button_id`` in the latest message showing it
+        in ``channel`` (or in ``message``)."""
+        custom_id = self.adapter.ids.encode(button_id)
+        channel_id = self.snowflake(channel)
+        if message is None:
+            message = next(
+                p.message for p in reversed(self.fake.posts)
+                if int(p.message["channel_id"]) == channel_id and custom_id in p.custom_ids
+            )
+        return self.fake.interaction(3, {"custom_id": custom_id, "component_type": 2},
+                                     user_id=self.snowflake(user), user_name=user,
+                                     channel_id=channel_id, message=message)
+
+    async def press(self, button_id: str, *, user: str, channel: str) -> list[Any]:
+        return await self.run(self.click_payload(button_id, user=user, channel=channel), user)

@@ -1,0 +1,227 @@
+"""Rendering: every message the Discord adapter can produce is within Discord's limits, and
+what the core said is all there (split over messages, or cut with a marker when one
+message is all there can be)."""
+
+from __future__ import annotations
+
+import itertools
+
+import discord
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.discord import render as r
+from bot.core import Core
+from bot.models import Button, ButtonStyle, Context, FieldItem, Response, Section, Visibility
+
+CTX = Context(platform="discord", user_id="1", user_name="ada", channel_id="2", tenant_id="3")
+
+
+def utf16(text: str | None) -> int:
+    return len((text or "").encode("utf-16-le")) // 2
+
+
+def check(messages: list[r.Message]) -> None:
+    """Discord's documented limits, counted both as code points and as UTF-16 units."""
+    assert messages
+    for message in messages:
+        assert message.embeds or message.buttons, "an empty message"
+        assert len(message.embeds) <= 10
+        total = 0
+        for embed in message.embeds:
+            data = embed.to_dict()
+            assert utf16(data.get("title")) <= 256
+            assert utf16(data.get("description")) <= 4096
+            fields = data.get("fields", [])
+            assert len(fields) <= 25
+            for f in fields:
+                assert 0 < len(f["name"]) and utf16(f["name"]) <= 256
+                assert 0 < len(f["value"]) and utf16(f["value"]) <= 1024
+            footer = data.get("footer", {}).get("text")
+            assert utf16(footer) <= 2048
+            assert data.get("title") or data.get("description") or fields or footer
+            total += (utf16(data.get("title")) + utf16(data.get("description")) + utf16(footer)
+                      + sum(utf16(f["name"]) + utf16(f["value"]) for f in fields))
+        assert total <= 6000
+        assert sum(len(e) for e in message.embeds) <= 6000  # discord.py's own count
+        view = message.view()
+        if message.buttons:
+            rows = view.to_components()
+            assert len(rows) <= 5
+            for row in rows:
+                assert len(row["components"]) <= 5
+                for button in row["components"]:
+                    assert 0 < len(button["label"]) <= 80
+                    assert 0 < len(button["custom_id"]) <= 100
+        else:
+            assert view is None
+
+
+def shown(messages: list[r.Message]) -> str:
+    return "\n".join(r.payload_text(m) for m in messages)
+
+
+def assert_complete(response: Response, messages: list[r.Message], ids: r.CustomIds) -> None:
+    text = shown(messages)
+    for piece in response.texts():
+        for line in piece.splitlines():
+            assert line.strip() in text, f"missing: {line[:60]!r}"
+    assert [ids.decode(b.custom_id) for m in messages for b in m.buttons] == [
+        b.id for b in response.buttons]
+
+
+async def knowledge_responses(core: Core) -> list[tuple[str, Response]]:
+    k = core.knowledge
+    texts = ["/help", "/framework"]
+    texts += [f"/about name:{f}" for f in k.frameworks]
+    texts += [f"/compare a:{a} b:{b}" for a, b in itertools.permutations(k.frameworks, 2)]
+    for role in k.roles:
+        texts.append(f"/framework role:{role}")
+        mods = " ".join(f"{d.id}:{d.options[-1].id}" for d in k.dimensions.values())
+        texts.append(f"/framework role:{role} {mods}")
+    return [(t, await core.handle_text(t, CTX)) for t in texts]
+
+
+async def test_every_knowledge_answer_fits_and_is_complete(core: Core) -> None:
+    for text, response in await knowledge_responses(core):
+        ids = r.CustomIds()
+        messages = r.render(response, colour=core.colour(response.accent), ids=ids)
+        check(messages)
+        assert_complete(response, messages, ids)
+        single = r.render(response, colour=core.colour(response.accent), ids=ids, single=True)
+        assert len(single) == 1, text
+        check(single)
+
+
+async def test_the_longest_knowledge_entry_in_one_message(core: Core) -> None:
+    answers = await knowledge_responses(core)
+    text, longest = max(answers, key=lambda a: len(a[1].plain_text()))
+    ids = r.CustomIds()
+    messages = r.render(longest, colour=core.colour(longest.accent), ids=ids)
+    check(messages)
+    assert_complete(longest, messages, ids)
+    assert len(messages) == 1, f"{text} should fit one message"
+    embed = messages[0].embeds[0]
+    assert embed.title == longest.title
+    assert embed.colour == discord.Colour.from_str(core.colour(longest.accent))
+
+
+def leaderboard(rows: int, name_length: int = 32) -> Response:
+    """Shaped like /quiz leaderboard and the final standings, at their largest."""
+    names = [f"{'W' * (name_length - 4)}{i:04d}" for i in range(rows)]
+    lines = [f"{i}. {n}: {99999 - i} pts · 100% right (999/999) · 999 wins · 999 games"
+             for i, n in enumerate(names, 1)]
+    return Response(
+        title="Leaderboard · #a-channel-with-a-very-long-name-indeed · all time · by points",
+        sections=(Section("🥇 🥈 🥉 " + "\n".join(lines[:3]), heading="Podium"),
+                  Section("\n".join(lines))),
+        fields=tuple(FieldItem(n, f"{99999 - i} pts · 999/999 right · best streak 999")
+                     for i, n in enumerate(names)),
+        footer="Ties: points, then accuracy, then name. Wins and games count all time.",
+    )
+
+
+@pytest.mark.parametrize("rows", [25, 100, 500])
+def test_a_full_leaderboard_fits(rows: int) -> None:
+    board = leaderboard(rows)
+    ids = r.CustomIds()
+    messages = r.render(board, ids=ids)
+    check(messages)
+    assert_complete(board, messages, ids)
+    assert messages[0].embeds[0].title == board.title
+    assert messages[-1].embeds[-1].footer.text == board.footer
+    (single,) = r.render(board, ids=ids, single=True)
+    check([single])
+    if rows > 25:
+        assert r.CUT in single.embeds[-1].footer.text
+
+
+def test_oversized_parts_are_split_or_cut_with_a_marker() -> None:
+    huge_word = "x" * 9000
+    response = Response(
+        title="T" * 400,
+        sections=(Section(huge_word, heading="H" * 300), Section("🙂" * 5000)),
+        fields=(FieldItem("N" * 300, "v" * 5000), FieldItem("", "")),
+        buttons=tuple(Button(f"run:/about name:{i}", "L" * 120, ButtonStyle.DANGER)
+                      for i in range(31)),
+        footer="F" * 3000,
+    )
+    ids = r.CustomIds()
+    messages = r.render(response, ids=ids)
+    check(messages)
+    assert messages[0].embeds[0].title.endswith("…")
+    assert shown(messages).count("x") >= 9000 and shown(messages).count("🙂") == 5000
+    assert shown(messages).count("v") >= 5000
+    assert sum(len(m.buttons) for m in messages) == 31
+    assert all(b.label.endswith("…") for m in messages for b in m.buttons)
+    (single,) = r.render(response, ids=ids, single=True)
+    check([single])
+    assert single.embeds[-1].footer.text.endswith(r.CUT)
+    assert len(single.buttons) == 25
+
+
+def test_button_ids_round_trip() -> None:
+    ids = r.CustomIds()
+    short = "quiz:abc123:4:2"
+    assert ids.encode(short) == short and ids.decode(short) == short
+    long = "run:/compare a:" + "p" * 120 + " b:jax"
+    custom = ids.encode(long)
+    assert len(custom) <= 100 and custom.startswith(r.HASH_PREFIX)
+    assert ids.decode(custom) == long
+    odd = "no-colon-here"
+    assert ids.encode(odd) != odd and ids.decode(ids.encode(odd)) == odd
+    assert ids.decode("fc-hash:unknown") == "fc-hash:unknown"  # the core says "expired"
+    assert r.TEMPLATE.fullmatch(short) and r.TEMPLATE.fullmatch(custom)
+
+
+def test_colours_and_styles() -> None:
+    error = r.render(Response(title="bad", is_error=True), colour="#123456")[0]
+    assert error.embeds[0].colour == r.ERROR_COLOUR
+    tinted = r.render(Response(title="ok"), colour="#EE4C2C")[0]
+    assert tinted.embeds[0].colour.value == 0xEE4C2C
+    plain = r.render(Response(title="ok", buttons=(Button("run:/help", "Help",
+                                                          ButtonStyle.SUCCESS),)))[0]
+    assert plain.embeds[0].colour == r.DEFAULT_COLOUR
+    assert plain.buttons[0].style is discord.ButtonStyle.success
+    only_buttons = r.render(Response(buttons=(Button("run:/help", "Help"),)))
+    check(only_buttons)
+
+
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=3000)
+responses = st.builds(
+    Response,
+    title=st.text(max_size=400),
+    sections=st.lists(st.builds(Section, texts, st.none() | st.text(max_size=300)),
+                      max_size=8).map(tuple),
+    fields=st.lists(st.builds(FieldItem, st.text(max_size=300), st.text(max_size=1500),
+                              st.booleans()), max_size=40).map(tuple),
+    buttons=st.lists(st.builds(Button, st.text(min_size=1, max_size=150),
+                               st.text(max_size=100), st.sampled_from(list(ButtonStyle))),
+                     max_size=30).map(tuple),
+    footer=st.text(max_size=2500),
+    visibility=st.sampled_from(list(Visibility)),
+    is_error=st.booleans(),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(responses)
+def test_any_response_renders_within_the_limits(response: Response) -> None:
+    ids = r.CustomIds()
+    messages = r.render(response, ids=ids)
+    check(messages)
+    assert [ids.decode(b.custom_id) for m in messages for b in m.buttons] == [
+        b.id for b in response.buttons]
+    (single,) = r.render(response, ids=ids, single=True)
+    check([single])
+
+
+def test_whitespace_never_makes_an_empty_or_oversized_embed() -> None:
+    response = Response(title="T" * 300, sections=(Section(" " * 5000 + "x" * 5000),
+                                                   Section("\n" * 3000)),
+                        footer="F" * 2100)
+    messages = r.render(response)
+    check(messages)
+    assert shown(messages).count("x") == 5000
+    check(r.render(response, single=True))
