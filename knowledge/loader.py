@@ -87,10 +87,16 @@ def read_yaml(path: Path) -> _Doc:
         raise KnowledgeError([f"{path.name}: larger than {MAX_FILE_BYTES} bytes"])
     try:
         text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
     except UnicodeDecodeError as exc:
         raise KnowledgeError([f"{path.name}: not UTF-8 text ({exc.reason})"]) from None
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> _Doc:
+    """Parse YAML text safely (plain data only, never objects); errors name the line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f" line {mark.line + 1}" if mark else ""
