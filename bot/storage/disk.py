@@ -70,6 +70,9 @@ def discover_tenants(data_dir: Path, clock: Clock) -> dict[Tenant, Path]:
         for directory in sorted(p for p in platform_dir.iterdir() if p.is_dir()):
             if ".corrupt-" in directory.name:
                 continue
+            if not _looks_like_ours(directory):
+                log.warning("ignoring %s: not a tenant folder of this store", directory)
+                continue
             tenant = _identify(directory)
             if tenant is None:
                 moved = quarantine(directory, clock)
@@ -88,6 +91,12 @@ def discover_tenants(data_dir: Path, clock: Clock) -> dict[Tenant, Path]:
                 continue
             found[tenant] = directory
     return found
+
+
+def _looks_like_ours(directory: Path) -> bool:
+    """Only folders holding our files are ever set aside; anything else is left alone."""
+    names = [e.name for e in directory.iterdir()]
+    return TENANT_FILE in names or any(n.startswith(f"{kind}.") for n in names for kind in SCHEMAS)
 
 
 def _identify(directory: Path) -> Tenant | None:

@@ -18,7 +18,7 @@ _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 GLOBAL_PLATFORM = "global"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Tenant:
     """A platform workspace (Slack team, Discord guild): the unit of data isolation."""
 
@@ -29,7 +29,9 @@ class Tenant:
         for name in ("platform", "id"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value or len(value) > 256 or "\x00" in value:
-                raise ValueError(f"Tenant.{name} must be a non-empty string, got {value!r}")
+                raise ValueError(
+                    f"Tenant.{name} must be a string of 1-256 chars without NUL: {value!r}"
+                )
 
 
 GLOBAL_TENANT = Tenant(GLOBAL_PLATFORM, "global")

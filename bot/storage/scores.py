@@ -118,7 +118,7 @@ def user_stats(p: Partition | None, user_id: str, channel_id: str | None) -> Use
     if not docs:
         return UserStats(user_id=user_id)
     sums = {k: sum(d.get(k, 0) for d in docs) for k in _COUNTERS}
-    latest = max(docs, key=lambda d: d.get("last_answered_at") or "")
+    latest = max(docs, key=lambda d: (d.get("last_answered_at") or "", d["channel_id"]))
     firsts = [d["first_answered_at"] for d in docs if d.get("first_answered_at")]
     lasts = [d["last_answered_at"] for d in docs if d.get("last_answered_at")]
     return UserStats(
@@ -184,7 +184,9 @@ def _names(p: Partition, users: Iterable[str]) -> dict[str, str]:
     for user in users:
         docs = p["totals"].where("user_id", user)
         if docs:
-            names[user] = max(docs, key=lambda d: d.get("last_answered_at") or "")["user_name"]
+            names[user] = max(
+                docs, key=lambda d: (d.get("last_answered_at") or "", d["channel_id"])
+            )["user_name"]
     return names
 
 

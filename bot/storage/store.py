@@ -22,7 +22,7 @@ from tinydb import Query, TinyDB
 
 from bot.clock import Clock
 
-from . import scores
+from . import digests, scores
 from .atomic import make_dirs
 from .codec import dt_to_str, json_clone, require_aware, str_to_dt
 from .committer import CommitStats, Committer
@@ -48,7 +48,6 @@ from .records import (
 
 log = logging.getLogger("framework_coach.storage")
 
-DIGEST_HISTORY = 200  # posted-digest records kept per channel
 _SETTINGS_KEY = "tenant"
 
 
@@ -192,6 +191,9 @@ class Store:
     def _all(self, kind: str) -> list[Partition]:
         return [p for (t, k), p in self._parts.items() if k == kind and t != GLOBAL_TENANT]
 
+    def _now(self) -> str:
+        return dt_to_str(self._clock.now())  # type: ignore[return-value]
+
     async def _commit(self, *parts: Partition) -> None:
         await self._committer.commit(*parts)
 
@@ -224,14 +226,14 @@ class Store:
         if sub.created_at is None:
             sub = dataclasses.replace(sub, created_at=self._clock.now())
         p = self._write(tenant, "digests")
-        p.put("subscriptions", _sub_to_doc(sub))
+        p.put("subscriptions", digests.sub_to_doc(sub))
         await self._commit(p)
         return sub
 
     async def get_subscription(self, tenant: Tenant, channel_id: str) -> Subscription | None:
         p = self._read(tenant, "digests")
         doc = p["subscriptions"].get(channel_id) if p else None
-        return _doc_to_sub(doc) if doc else None
+        return digests.doc_to_sub(doc) if doc else None
 
     async def delete_subscription(self, tenant: Tenant, channel_id: str) -> bool:
         _check_tenant(tenant)
@@ -245,12 +247,12 @@ class Store:
         if p is None:
             return []
         docs = TinyDB(p, storage=LiveStorage).table("subscriptions", cache_size=0).all()
-        return sorted((_doc_to_sub(d) for d in docs), key=lambda s: s.channel_id)
+        return sorted((digests.doc_to_sub(d) for d in docs), key=lambda s: s.channel_id)
 
     async def all_subscriptions(self) -> list[tuple[Tenant, Subscription]]:
         """Every tenant's subscriptions (for the scheduler at start-up)."""
         return [
-            (p.tenant, _doc_to_sub(d))
+            (p.tenant, digests.doc_to_sub(d))
             for p in sorted(self._all("digests"), key=lambda p: (p.tenant.platform, p.tenant.id))
             for d in sorted(p["subscriptions"], key=lambda d: d["channel_id"])
         ]
@@ -266,24 +268,8 @@ class Store:
         """
         _check_tenant(tenant)
         p = self._write(tenant, "digests")
-        old = p["posted"].get(channel_id, period_key)
-        if old is not None and not (old["status"] == "failed" and not old.get("permanent")):
+        if not digests.claim(p, channel_id, period_key, self._now()):
             return False
-        p.put(
-            "posted",
-            {
-                "channel_id": channel_id,
-                "period_key": period_key,
-                "status": "posting",
-                "claimed_at": dt_to_str(self._clock.now()),
-                "attempts": (old["attempts"] if old else 0) + 1,
-                "delivered_at": None,
-                "message_id": None,
-                "error": None,
-                "permanent": False,
-            },
-        )
-        _prune_digests(p, channel_id)
         await self._commit(p)
         return True
 
@@ -292,19 +278,8 @@ class Store:
     ) -> None:
         """Record delivery, and stamp the subscription's ``last_run_at``."""
         _check_tenant(tenant)
-        now = dt_to_str(self._clock.now())
         p = self._write(tenant, "digests")
-        self._set_digest(
-            p,
-            channel_id,
-            period_key,
-            status="delivered",
-            delivered_at=now,
-            message_id=message_id,
-            error=None,
-            permanent=False,
-        )
-        self._touch_subscription(p, channel_id, last_run_at=now, last_error=None)
+        digests.delivered(p, channel_id, period_key, self._now(), message_id)
         await self._commit(p)
 
     async def mark_digest_failed(
@@ -312,51 +287,17 @@ class Store:
     ) -> None:
         """Record a failed delivery. A permanent failure also disables the subscription."""
         _check_tenant(tenant)
-        now = dt_to_str(self._clock.now())
         p = self._write(tenant, "digests")
-        self._set_digest(
-            p, channel_id, period_key, status="failed", error=error, permanent=permanent
-        )
-        changes: dict[str, Any] = {"last_run_at": now, "last_error": error}
-        if permanent:
-            changes.update(enabled=False, disabled_reason=error)
-        self._touch_subscription(p, channel_id, **changes)
+        digests.failed(p, channel_id, period_key, self._now(), error, permanent)
         await self._commit(p)
 
-    def _set_digest(self, p: Partition, channel_id: str, period_key: str, **changes: Any) -> None:
-        old = p["posted"].get(channel_id, period_key) or {
-            "channel_id": channel_id,
-            "period_key": period_key,
-            "status": "posting",
-            "claimed_at": dt_to_str(self._clock.now()),
-            "attempts": 1,
-            "delivered_at": None,
-            "message_id": None,
-            "error": None,
-            "permanent": False,
-        }
-        p.put("posted", {**old, **changes})
-
-    @staticmethod
-    def _touch_subscription(p: Partition, channel_id: str, **changes: Any) -> None:
-        old = p["subscriptions"].get(channel_id)
-        if old is not None:
-            p.put("subscriptions", {**old, **changes})
-
     async def last_digest(self, tenant: Tenant, channel_id: str) -> DigestRecord | None:
-        history = await self.digest_history(tenant, channel_id)
-        return history[-1] if history else None
+        records = digests.history(self._read(tenant, "digests"), channel_id)
+        return records[-1] if records else None
 
     async def digest_history(self, tenant: Tenant, channel_id: str) -> list[DigestRecord]:
         """Posted-digest records of a channel, oldest claim first (the last 200 are kept)."""
-        p = self._read(tenant, "digests")
-        if p is None:
-            return []
-        docs = sorted(
-            p["posted"].where("channel_id", channel_id),
-            key=lambda d: (d["claimed_at"], d["period_key"]),
-        )
-        return [_doc_to_digest(d) for d in docs]
+        return digests.history(self._read(tenant, "digests"), channel_id)
 
     # ------------------------------------------------------------------ quiz sessions
 
@@ -547,43 +488,3 @@ def _load_all(
             if report.recovered or report.migrated_from is not None or report.torn_bytes:
                 reports.append((tenant, kind, report))
     return parts, reports
-
-
-def _prune_digests(p: Partition, channel_id: str) -> None:
-    docs = p["posted"].where("channel_id", channel_id)
-    if len(docs) > DIGEST_HISTORY:
-        docs.sort(key=lambda d: (d["claimed_at"], d["period_key"]))
-        for d in docs[: len(docs) - DIGEST_HISTORY]:
-            p.delete("posted", channel_id, d["period_key"])
-
-
-_SUB_TIMES = ("created_at", "last_run_at")
-
-
-def _sub_to_doc(sub: Subscription) -> dict[str, Any]:
-    doc = {f.name: getattr(sub, f.name) for f in dataclasses.fields(sub)}
-    for name in _SUB_TIMES:
-        doc[name] = dt_to_str(doc[name])
-    return doc
-
-
-def _doc_to_sub(doc: Mapping[str, Any]) -> Subscription:
-    names = {f.name for f in dataclasses.fields(Subscription)}
-    values = {k: v for k, v in doc.items() if k in names}
-    for name in _SUB_TIMES:
-        values[name] = str_to_dt(values.get(name))
-    return Subscription(**values)
-
-
-def _doc_to_digest(doc: Mapping[str, Any]) -> DigestRecord:
-    return DigestRecord(
-        channel_id=doc["channel_id"],
-        period_key=doc["period_key"],
-        status=doc["status"],
-        claimed_at=str_to_dt(doc["claimed_at"]),
-        attempts=doc.get("attempts", 1),
-        delivered_at=str_to_dt(doc.get("delivered_at")),
-        message_id=doc.get("message_id"),
-        error=doc.get("error"),
-        permanent=bool(doc.get("permanent")),
-    )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import queue
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,24 @@ def subprocess_env() -> dict[str, str]:
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+class LineReader:
+    """Reads a child's stdout in a thread, so a test can wait for a line with a timeout."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+        assert proc.stdout is not None
+        self._thread = threading.Thread(target=self._pump, args=(proc.stdout,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream) -> None:  # type: ignore[no-untyped-def]
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put("")
+
+    def next(self, timeout: float = 20) -> str:
+        return self._lines.get(timeout=timeout)
 
 
 @pytest.fixture

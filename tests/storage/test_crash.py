@@ -78,8 +78,12 @@ async def _verify(data_dir: Path, trial: int, lines: list[list[str]], base: dict
             last = (await store.get_settings(TENANTS[1]))["last"]
             assert last[0] == trial and last[1] in (max(others["S"]), max(others["S"]) + 1)
         if others["T"]:
-            kept = {int(s.value) for s in await store.snapshots(source="crash", framework=f"t{trial}")}
-            assert set(others["T"]) <= kept, f"trial {trial}: lost snapshots {set(others['T']) - kept}"
+            kept = {
+                int(s.value) for s in await store.snapshots(source="crash", framework=f"t{trial}")
+            }
+            assert set(others["T"]) <= kept, (
+                f"trial {trial}: lost snapshots {set(others['T']) - kept}"
+            )
         if others["D"]:
             history = await store.digest_history(TENANTS[0], f"c{trial}")
             claimed = {int(r.period_key[1:]) for r in history}
@@ -98,7 +102,10 @@ async def test_sigkill_never_loses_acknowledged_writes(tmp_path: Path, caplog) -
     for trial in range(TRIALS):
         proc = subprocess.Popen(
             [PYTHON, str(HERE / "writer_proc.py"), str(data_dir), str(trial)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=subprocess_env(),
         )
         acks = Acks(proc)
         if trial % 6 == 5:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import signal
 import sys
 
 from bot.clock import SystemClock
@@ -37,8 +38,9 @@ async def main(data_dir: str, trial: int) -> None:
         i = 0
         while True:
             i += 1
-            record = AnswerRecord("c", f"u{k}", f"user {k}", f"q{i % 7}", i % 3 != 0, 10,
-                                  clock.now())
+            record = AnswerRecord(
+                "c", f"u{k}", f"user {k}", f"q{i % 7}", i % 3 != 0, 10, clock.now()
+            )
             await store.record_answer(TENANTS[k % 2], record)
             ack(f"A {k} {i}")
 
@@ -80,4 +82,5 @@ async def main(data_dir: str, trial: int) -> None:
 
 
 if __name__ == "__main__":
+    signal.alarm(120)  # never outlive a test run that died without killing us
     asyncio.run(main(sys.argv[1], int(sys.argv[2])))

@@ -1,0 +1,272 @@
+"""The typed API: what each call stores and returns."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from tinydb import TinyDB
+
+from bot.storage import GameResult, Snapshot, Store, Subscription, Tenant, iso_week
+from bot.storage.partition import LiveStorage
+
+from .conftest import answer
+
+T = Tenant("discord", "1")
+UTC = dt.UTC
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock):
+    s = await Store.open(tmp_path / "data", clock)
+    yield s
+    await s.close()
+
+
+async def reopen(store: Store, clock) -> Store:
+    await store.close()
+    return await Store.open(store.data_dir, clock)
+
+
+# ---------------------------------------------------------------- settings
+
+
+async def test_settings_merge_remove_and_copy(store: Store, clock) -> None:
+    assert await store.get_settings(T) == {}
+    await store.update_settings(T, lang="en", digest={"top": 3})
+    got = await store.update_settings(T, lang=None, tz="Europe/Berlin")
+    assert got == {"digest": {"top": 3}, "tz": "Europe/Berlin"}
+    got["tz"] = "mutated"
+    (await store.get_settings(T))["digest"]["top"] = 99
+    store = await reopen(store, clock)
+    assert await store.get_settings(T) == {"digest": {"top": 3}, "tz": "Europe/Berlin"}
+    await store.close()
+
+
+async def test_non_json_values_are_refused_before_anything_changes(store: Store) -> None:
+    with pytest.raises(ValueError, match="JSON"):
+        await store.update_settings(T, bad={1, 2})
+    with pytest.raises(ValueError):
+        await store.update_settings(T, nan=float("nan"))
+    assert await store.get_settings(T) == {}
+
+
+# ---------------------------------------------------------------- subscriptions and digests
+
+
+async def test_subscription_crud(store: Store, clock) -> None:
+    saved = await store.upsert_subscription(T, Subscription("c1", "daily", time="07:15"))
+    assert saved.created_at == clock.now()
+    await store.upsert_subscription(T, Subscription("c2", timezone="Asia/Tokyo", weekday=4))
+    assert [s.channel_id for s in await store.list_subscriptions(T)] == ["c1", "c2"]
+    store = await reopen(store, clock)
+    assert await store.get_subscription(T, "c1") == saved
+    assert await store.delete_subscription(T, "c1") is True
+    assert await store.delete_subscription(T, "c1") is False
+    assert await store.get_subscription(T, "c1") is None
+    assert [(t, s.channel_id) for t, s in await store.all_subscriptions()] == [(T, "c2")]
+    await store.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"cadence": "hourly"},
+        {"weekday": 7},
+        {"time": "9:00"},
+        {"time": "24:00"},
+        {"timezone": "Mars/Base"},
+        {"created_at": dt.datetime(2026, 1, 1)},
+    ],
+)
+def test_subscription_validation(kwargs) -> None:
+    with pytest.raises(ValueError):
+        Subscription("c1", **kwargs)
+
+
+async def test_digest_claim_lifecycle(store: Store, clock) -> None:
+    await store.upsert_subscription(T, Subscription("c1"))
+    assert await store.claim_digest_period(T, "c1", "2026-W02") is True
+    assert await store.claim_digest_period(T, "c1", "2026-W02") is False  # posting
+    await store.mark_digest_failed(T, "c1", "2026-W02", "timeout", permanent=False)
+    assert await store.claim_digest_period(T, "c1", "2026-W02") is True  # retry allowed
+    await clock.advance(60)
+    await store.mark_digest_delivered(T, "c1", "2026-W02", message_id="m1")
+    assert await store.claim_digest_period(T, "c1", "2026-W02") is False
+    store = await reopen(store, clock)
+    last = await store.last_digest(T, "c1")
+    assert last is not None
+    assert (last.status, last.attempts, last.message_id, last.error) == ("delivered", 2, "m1", None)
+    assert last.delivered_at == clock.now()
+    sub = await store.get_subscription(T, "c1")
+    assert sub is not None and sub.last_run_at == clock.now() and sub.last_error is None
+
+    assert await store.claim_digest_period(T, "c1", "2026-W03") is True
+    await store.mark_digest_failed(T, "c1", "2026-W03", "channel deleted", permanent=True)
+    assert await store.claim_digest_period(T, "c1", "2026-W03") is False
+    sub = await store.get_subscription(T, "c1")
+    assert sub is not None and not sub.enabled and sub.disabled_reason == "channel deleted"
+    assert (await store.last_digest(T, "c1")).period_key == "2026-W03"  # type: ignore[union-attr]
+    assert await store.last_digest(T, "other") is None
+    await store.close()
+
+
+async def test_digest_history_is_bounded(store: Store, clock) -> None:
+    from bot.storage.digests import DIGEST_HISTORY
+
+    for i in range(DIGEST_HISTORY + 5):
+        await clock.advance(1)
+        await store.claim_digest_period(T, "c1", f"p{i:04d}")
+    history = await store.digest_history(T, "c1")
+    assert len(history) == DIGEST_HISTORY and history[0].period_key == "p0005"
+
+
+# ---------------------------------------------------------------- quiz sessions
+
+
+async def test_quiz_sessions(store: Store, clock) -> None:
+    state = {"question": 3, "players": {"u1": 20}}
+    await store.save_quiz_session(T, "c1", state)
+    state["question"] = 99  # the store kept its own copy
+    other = Tenant("slack", "T1")
+    await store.save_quiz_session(other, "c9", {"question": 1})
+    store = await reopen(store, clock)
+    assert await store.load_quiz_session(T, "c1") == {"question": 3, "players": {"u1": 20}}
+    active = await store.active_quiz_sessions()
+    assert sorted((s.tenant.platform, s.channel_id) for s in active) == [
+        ("discord", "c1"),
+        ("slack", "c9"),
+    ]
+    assert await store.delete_quiz_session(T, "c1") is True
+    assert await store.load_quiz_session(T, "c1") is None
+    with pytest.raises(ValueError):
+        await store.save_quiz_session(T, "c1", {"f": object()})
+    await store.close()
+
+
+# ---------------------------------------------------------------- scores
+
+
+async def test_user_stats_and_channels(store: Store) -> None:
+    later = dt.datetime(2026, 1, 5, 9, 5, tzinfo=UTC)  # the others are at 09:00
+    await store.record_answer(T, answer("u1", "q1", True, channel="c1", response_ms=1000, streak=1))
+    await store.record_answer(T, answer("u1", "q2", True, channel="c2", response_ms=3000, streak=2))
+    await store.record_answer(T, answer("u1", "q3", False, channel="c2", name="Ann B.", when=later))
+    await store.record_game_result(
+        T, "c2", [GameResult("u1", "Ann B.", True), GameResult("u2", "Bob", False)]
+    )
+    everywhere = await store.user_stats(T, "u1")
+    assert (everywhere.answered, everywhere.correct, everywhere.points) == (3, 2, 20)
+    assert (everywhere.games_played, everywhere.games_won, everywhere.best_streak) == (1, 1, 2)
+    assert everywhere.avg_response_ms == 2000 and everywhere.user_name == "Ann B."
+    assert everywhere.accuracy == pytest.approx(2 / 3)
+    assert everywhere.last_answered_at == later
+    c1 = await store.user_stats(T, "u1", channel_id="c1")
+    assert (c1.answered, c1.games_played) == (1, 0)
+    bob = await store.user_stats(T, "u2")
+    assert (bob.answered, bob.games_played, bob.games_won) == (0, 1, 0)
+    nobody = await store.user_stats(T, "ghost")
+    assert nobody.answered == 0 and nobody.accuracy == 0 and nobody.last_answered_at is None
+
+
+async def test_leaderboard_windows_and_ties(store: Store) -> None:
+    week1 = dt.datetime(2026, 1, 5, 12, tzinfo=UTC)  # 2026-W02
+    week2 = week1 + dt.timedelta(weeks=1)
+    assert iso_week(week1) == "2026-W02" and iso_week(week2) == "2026-W03"
+    await store.record_answer(T, answer("a", "q", True, when=week1, points=30))
+    await store.record_answer(T, answer("b", "q", True, when=week2, points=10, channel="c2"))
+    await store.record_answer(T, answer("c", "q", True, when=week2, points=10))
+    board = await store.leaderboard(T)
+    assert [(e.rank, e.user_id, e.points) for e in board] == [
+        (1, "a", 30),
+        (2, "b", 10),
+        (3, "c", 10),
+    ]
+    assert [e.user_id for e in await store.leaderboard(T, since_week="2026-W03")] == ["b", "c"]
+    assert [e.user_id for e in await store.leaderboard(T, channel_id="c2")] == ["b"]
+    assert [e.user_id for e in await store.leaderboard(T, "c1", "2026-W03")] == ["c"]
+    assert [e.user_id for e in await store.leaderboard(T, limit=1)] == ["a"]
+    assert await store.leaderboard(Tenant("discord", "empty")) == []
+
+
+async def test_review_queue(store: Store) -> None:
+    t0 = dt.datetime(2026, 1, 5, tzinfo=UTC)
+    await store.record_answer(T, answer("u1", "q1", False, when=t0))
+    await store.record_answer(T, answer("u1", "q1", False, when=t0 + dt.timedelta(hours=1)))
+    await store.record_answer(T, answer("u1", "q2", False, when=t0))
+    await store.record_answer(T, answer("u1", "q3", False, when=t0))
+    await store.record_answer(T, answer("u1", "q3", True, when=t0 + dt.timedelta(hours=2)))
+    await store.record_answer(T, answer("u1", "q2", True, when=t0 - dt.timedelta(hours=1)))  # older
+    queue = await store.review_queue(T, "u1")
+    assert [(r.question_id, r.misses) for r in queue] == [("q1", 2), ("q2", 1)]
+    assert queue[0].last_missed_at == t0 + dt.timedelta(hours=1)
+
+
+async def test_forget_user(store: Store, clock) -> None:
+    await store.upsert_subscription(T, Subscription("c1", created_by="u1"))
+    await store.record_answer(T, answer("u1", "q1", False))
+    await store.record_answer(T, answer("u2", "q1", True))
+    assert await store.forget_user(T, "u1") == 4  # totals, weekly, review, subscription author
+    store = await reopen(store, clock)
+    assert (await store.user_stats(T, "u1")).answered == 0
+    assert await store.review_queue(T, "u1") == []
+    assert [e.user_id for e in await store.leaderboard(T)] == ["u2"]
+    sub = await store.get_subscription(T, "c1")
+    assert sub is not None and sub.created_by == ""
+    assert await store.forget_user(Tenant("discord", "nobody"), "u1") == 0
+    await store.close()
+
+
+def test_answer_times_must_be_aware() -> None:
+    with pytest.raises(ValueError):
+        answer(when=dt.datetime(2026, 1, 5))
+
+
+# ---------------------------------------------------------------- trend snapshots
+
+
+async def test_snapshots_filters_and_overwrite(store: Store, clock) -> None:
+    t0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        Snapshot("pypi", "torch", "downloads", 10.0, t0),
+        Snapshot("pypi", "jax", "downloads", 5.0, t0),
+        Snapshot("github", "torch", "stars", 100.0, t0 + dt.timedelta(days=1)),
+    ]
+    await store.add_snapshots(rows)
+    await store.add_snapshots([dataclasses.replace(rows[0], value=11.0)])  # same key: overwrite
+    store = await reopen(store, clock)
+    assert [s.value for s in await store.snapshots(framework="torch")] == [11.0, 100.0]
+    assert [s.framework for s in await store.snapshots(source="pypi")] == ["jax", "torch"]
+    assert await store.snapshots(metric="stars") == [rows[2]]
+    assert await store.snapshots(since=t0 + dt.timedelta(hours=1)) == [rows[2]]
+    assert len(await store.snapshots()) == 3
+    with pytest.raises(ValueError):
+        Snapshot("pypi", "torch", "downloads", float("inf"), t0)
+    await store.close()
+
+
+# ---------------------------------------------------------------- files and TinyDB
+
+
+async def test_files_are_tinydb_databases(store: Store, clock) -> None:
+    await store.record_answer(T, answer("u1", "q1", False))
+    await store.record_answer(T, answer("u2", "q1", True))
+    await store.checkpoint()
+    folder = store.data_dir / "discord" / "1"
+    db = TinyDB(folder / "scores.json", access_mode="r")
+    try:
+        assert sorted(d["user_id"] for d in db.table("totals").all()) == ["u1", "u2"]
+        assert db.table("_meta").get(doc_id=1)["schema"] == 2  # type: ignore[index]
+    finally:
+        db.close()
+
+
+async def test_live_view_refuses_writes(store: Store) -> None:
+    await store.update_settings(T, a=1)
+    part = store._parts[(T, "settings")]
+    db = TinyDB(part, storage=LiveStorage)
+    assert db.table("settings", cache_size=0).all()[0]["values"] == {"a": 1}
+    with pytest.raises(TypeError, match="read-only"):
+        db.table("settings").insert({"x": 1})
