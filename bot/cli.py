@@ -21,6 +21,10 @@ from knowledge.loader import KnowledgeError
 EXIT_USAGE = 2
 
 
+class StartupError(Exception):
+    """A platform could not start with the given configuration; the message says why."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="framework-coach",
@@ -56,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False, highlight=False)
         return EXIT_USAGE
-    except DataDirLocked as exc:
-        err.print(f"[bold red]Cannot start:[/] {exc}", highlight=False)
+    except (DataDirLocked, StartupError) as exc:
+        err.print(f"Cannot start: {exc}", highlight=False, markup=False, style="bold red")
         return EXIT_USAGE
 
 
@@ -93,7 +97,17 @@ async def _start_platforms(app: App, settings: Settings) -> list[Any]:
         if platform == "discord":
             from adapters.discord import start_discord
 
-            adapter = await start_discord(app.core, settings)
+            try:
+                adapter = await start_discord(app.core, settings)
+            except RuntimeError as exc:
+                raise StartupError(f"Discord: {exc}") from None
+        elif platform == "slack":
+            from adapters.slack import SlackConfigError, start_slack
+
+            try:
+                adapter = await start_slack(app.core, settings)
+            except SlackConfigError as exc:
+                raise StartupError(f"Slack: {exc}") from None
         else:
             log.warning("%s is configured, but its adapter is not part of this release yet",
                         platform)
@@ -109,7 +123,11 @@ async def _run(settings: Settings, console: bool) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     _install_shutdown(loop, stopping)
-    adapters = await _start_platforms(app, settings)
+    try:
+        adapters = await _start_platforms(app, settings)
+    except StartupError:
+        await app.close()
+        raise
     waiters = {loop.create_task(stopping.wait())}
     if console or not adapters:
         terminal = ConsoleAdapter(app.core)

@@ -8,6 +8,7 @@ leaks a traceback, manager-only commands are refused to others, and no text can 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,10 @@ class Core:
     registry: Registry = field(default_factory=lambda: Registry(discover()))
     services: dict[str, Any] = field(default_factory=dict)
     button_handlers: dict[str, ButtonHandler] = field(default_factory=discover_buttons)
+    cache_size: int = 1024
+    _answers: OrderedDict[tuple[Any, ...], Response] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
 
     async def handle_text(self, text: str, context: Context) -> Response:
         """Console and Slack entry point: parse, bind, dispatch."""
@@ -46,7 +51,10 @@ class Core:
         return await self.handle(bound)
 
     async def handle(self, request: Request) -> Response:
-        """Entry point for adapters that receive options already split (Discord)."""
+        """Entry point for adapters that receive options already split (Discord).
+
+        Answers of ``pure`` commands (knowledge lookups: the same options always give the
+        same answer) are kept in a bounded LRU, so a busy channel costs one lookup each."""
         spec = self.registry.get(request.command)
         if spec is None:
             return self._finish(error("Unknown command", f"/{request.command} does not exist."))
@@ -65,7 +73,17 @@ class Core:
                     "manage this channel.",
                 )
             )
-        return await self._run(target, request)
+        if not target.pure:
+            return await self._run(target, request)
+        key = (request.platform, spec.name, target.name, tuple(sorted(request.options.items())))
+        cached = self._answers.get(key)
+        if cached is None:
+            cached = self._answers[key] = await self._run(target, request)
+            while len(self._answers) > self.cache_size:
+                self._answers.popitem(last=False)
+        else:
+            self._answers.move_to_end(key)
+        return cached
 
     async def press(self, button_id: str, context: Context) -> Response:
         """A button was clicked: route its id to the command or feature that made it."""

@@ -54,6 +54,7 @@ class CommandSpec:
     subcommands: tuple[CommandSpec, ...] = ()
     default_subcommand: str | None = None
     manager_only: bool = False
+    pure: bool = False  # the answer depends only on the options and platform: cacheable
     order: int = 100
     platform_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 

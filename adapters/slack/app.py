@@ -18,12 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import Delivery
@@ -33,7 +36,6 @@ from adapters.slack.render import ACTION_PREFIX, Rendered, button_id, render, un
 from bot.config import Settings
 from bot.core import RUN_PREFIX, Core
 from bot.models import Context, Response, error
-from bot.parser import ParseError, parse
 from bot.registry import CommandSpec
 
 log = logging.getLogger("framework_coach.slack")
@@ -50,6 +52,8 @@ class SlackConfigError(ValueError):
 
 class SlackAdapter:
     platform = PLATFORM
+    # Button id prefixes whose handlers read ``Context.is_manager`` (none today).
+    manager_button_prefixes: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -103,10 +107,20 @@ class SlackAdapter:
 
     # ------------------------------------------------------------------ contract
     async def start(self) -> None:
+        """Check the tokens, then connect (Socket Mode) or listen (HTTP mode).
+
+        Raises ``SlackConfigError`` when Slack rejects a token, rather than retrying a
+        connection that cannot succeed; a Slack outage only logs and keeps trying.
+        """
+        await self._check("SLACK_BOT_TOKEN", self.client.auth_test())
         if self.mode == "socket":
             assert self.app_token
+            opened = await self._check("SLACK_APP_TOKEN", self.client.apps_connections_open(
+                app_token=self.app_token))
             self._socket = AsyncSocketModeHandler(self.bolt, self.app_token,
                                                   web_client=self.client, logger=log)
+            if opened:
+                self._socket.client.wss_uri = opened.get("url")
             await self._socket.connect_async()
             log.info("Slack: connected in Socket Mode")
         else:
@@ -119,6 +133,21 @@ class SlackAdapter:
                 self.port = sockets[0].getsockname()[1]
             log.info("Slack: HTTP mode, listening on %s:%s%s", self.host, self.port,
                      EVENTS_PATH)
+
+    @staticmethod
+    async def _check(variable: str, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except SlackApiError as exc:
+            code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            if code in ("invalid_auth", "not_authed", "token_revoked", "account_inactive",
+                        "not_allowed_token_type", "token_expired"):
+                raise SlackConfigError(f"Slack rejected {variable} ({code})") from None
+            log.warning("Slack: %s check failed (%s); carrying on", variable, code)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("Slack unreachable (%s); carrying on, it will retry",
+                        type(exc).__name__)
+        return None
 
     async def stop(self) -> None:
         if self._socket is not None:
@@ -149,21 +178,29 @@ class SlackAdapter:
         return await self.poster.update(channel_id, message_id, message)
 
     # ------------------------------------------------------------------ interactions
-    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def _on_command(self, ack: Any, body: dict[str, Any],
+                          respond: Any) -> BoltResponse | None:
         text = f"{body.get('command', '')} {unescape(body.get('text') or '')}".strip()
-        work = asyncio.ensure_future(self._answer(text, body))
-        try:
-            response = await asyncio.wait_for(asyncio.shield(work), self.ack_budget)
-        except TimeoutError:
-            await ack()
-            self._later(self._follow_up(work, respond))
-            return
+        work = eager(self._answer(text, body))
+        if isinstance(work, asyncio.Future):  # it had to wait on something: give it time
+            try:
+                response = await asyncio.wait_for(asyncio.shield(work), self.ack_budget)
+            except TimeoutError:
+                await ack()
+                self._later(self._follow_up(work, respond))
+                return None
+        else:
+            response = work
         rendered = render(response)
         if len(rendered.messages) == 1:
-            await ack(dict(rendered.messages[0], response_type=rendered.response_type))
-        else:  # several messages keep their order only when all go through response_url
-            await ack()
-            self._later(self._send(rendered, respond))
+            # The acknowledgement itself carries the answer. Same as ``ack(message)``, with
+            # the JSON serialised once per distinct answer (render is cached).
+            return BoltResponse(status=200, body=rendered.ack_json,
+                                headers={"content-type": "application/json"})
+        # Several messages keep their order only when all go through response_url.
+        await ack()
+        self._later(self._send(rendered, respond))
+        return None
 
     async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
                          respond: Any) -> None:
@@ -188,10 +225,13 @@ class SlackAdapter:
             body.get("container") or {}).get("channel_id", "")
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         try:
-            # A "run:" button is a command, checked like one; any other button (quiz
-            # settings, ...) gets the manager flag looked up, as its handler may need it.
+            # A "run:" button is a command, checked like one. Other buttons (quiz answers,
+            # review, forget) act for the clicker alone; a quiz answer in particular must
+            # not wait on a lookup, as its speed scores. Prefixes whose handlers do need
+            # the manager flag are listed in ``manager_button_prefixes``.
             check = (self._needs_manager(pressed[len(RUN_PREFIX):])
-                     if pressed.startswith(RUN_PREFIX) else True)
+                     if pressed.startswith(RUN_PREFIX)
+                     else pressed.split(":", 1)[0] in self.manager_button_prefixes)
             context = await self._context(
                 team=team, channel=channel, user=user.get("id", ""),
                 name=user.get("username") or user.get("name") or user.get("id", ""),
@@ -223,23 +263,16 @@ class SlackAdapter:
                        channel_id=channel, tenant_id=team, is_manager=manager)
 
     def _needs_manager(self, text: str) -> bool:
-        """Whether the command in ``text`` (or the subcommand it picks) is manager-only."""
+        """Whether answering ``text`` needs to know if the user manages the channel.
+
+        Yes for a manager-only command or subcommand, and for any command with subcommands:
+        those are the stateful ones (``/quiz``, ``/digest``), where managers may do more
+        than the spec says (``/quiz stop`` is for the starter *or* a manager). Plain
+        lookups (``/framework``, ``/about``, ``/compare``, ``/fc-help``) never wait on it.
+        """
         name = text.split(None, 1)[0].lstrip("/") if text.strip() else ""
-        spec = self.core.registry.by_platform_name(PLATFORM, name)
-        if spec is None:
-            return False
-        if spec.manager_only:
-            return True
-        if not any(sub.manager_only for sub in spec.subcommands):
-            return False
-        parsed = parse(text)
-        if isinstance(parsed, ParseError):
-            return False
-        bound = self.core.registry.bind(parsed, Context(platform=PLATFORM))
-        if isinstance(bound, ParseError) or bound.subcommand is None:
-            return False
-        sub: CommandSpec | None = spec.subcommand(bound.subcommand)
-        return bool(sub and sub.manager_only)
+        spec: CommandSpec | None = self.core.registry.by_platform_name(PLATFORM, name)
+        return spec is not None and (spec.manager_only or bool(spec.subcommands))
 
     # ------------------------------------------------------------------ background work
     def _later(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -253,6 +286,52 @@ class SlackAdapter:
             done, _ = await asyncio.wait(set(self._tasks), timeout=timeout)
             if not done:
                 return
+
+
+class _Resumed:
+    """The rest of a coroutine that ``eager`` started, as an awaitable a Task can run."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        self.coro, self.first = coro, first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        value = self.first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                self.coro.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - handed to the coroutine
+                try:
+                    value = self.coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = self.coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def _await(awaitable: _Resumed) -> Any:
+    return await awaitable
+
+
+def eager(coro: Coroutine[Any, Any, Response]) -> Response | asyncio.Future[Response]:
+    """Run ``coro`` now, up to its first real wait: its result if it never waits (most
+    commands), else a Task running the rest. Saves a task and a loop round trip per command
+    (Python 3.12's eager tasks do the same)."""
+    try:
+        first = coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    except BaseException:
+        coro.close()
+        raise
+    return asyncio.ensure_future(_await(_Resumed(coro, first)))
 
 
 def _failed() -> Response:

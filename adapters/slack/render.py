@@ -13,7 +13,9 @@ on the last). Past ``MAX_MESSAGES`` the rest is dropped with a marker.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -260,6 +262,7 @@ class Rendered:
 
     messages: tuple[Message, ...]
     ephemeral: bool
+    ack_json: str  # the first message as a slash command's acknowledgement body, serialised
 
     @property
     def response_type(self) -> str:
@@ -267,7 +270,23 @@ class Rendered:
 
 
 def render(response: Response, *, max_messages: int = MAX_MESSAGES) -> Rendered:
-    """``response`` as Slack messages within every Block Kit limit."""
+    """``response`` as Slack messages within every Block Kit limit.
+
+    A pure function of the (immutable) response, so popular answers are rendered once;
+    callers must not mutate what it returns (copy a message before adding fields to it).
+    """
+    try:
+        return _cached(response, max_messages)
+    except TypeError:  # unhashable (a list where a tuple belongs): render it uncached
+        return _render(response, max_messages)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached(response: Response, max_messages: int) -> Rendered:
+    return _render(response, max_messages)
+
+
+def _render(response: Response, max_messages: int) -> Rendered:
     head: list[dict[str, Any]] = []
     if response.title.strip():
         head.append({"type": "header", "text": _plain(response.title, HEADER_TEXT)})
@@ -277,10 +296,12 @@ def render(response: Response, *, max_messages: int = MAX_MESSAGES) -> Rendered:
     if footer:
         tail.append(footer)
     tail.extend(_actions_blocks(response.buttons))
-    messages = _pack(head, body, tail, max_messages)
+    messages = _pack(head, body, tail, max_messages) or [{"blocks": [_note(CUT)]}]
     for message in messages:
         message["text"] = _fallback(message["blocks"])
-    return Rendered(tuple(messages), response.visibility is Visibility.PRIVATE)
+    ephemeral = response.visibility is Visibility.PRIVATE
+    ack = {"response_type": "ephemeral" if ephemeral else "in_channel", **messages[0]}
+    return Rendered(tuple(messages), ephemeral, json.dumps(ack, ensure_ascii=False))
 
 
 def _greedy(blocks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -63,5 +63,6 @@ COMMAND = CommandSpec(
                    example="pytorch"),
     ),
     positional=("name",),
+    pure=True,
     order=20,
 )

@@ -75,5 +75,6 @@ COMMAND = CommandSpec(
                    example="tensorflow"),
     ),
     positional=("a", "b"),
+    pure=True,
     order=30,
 )

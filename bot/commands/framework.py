@@ -125,5 +125,6 @@ COMMAND = CommandSpec(
                    choices=dimension_choices("goal"), example="research"),
     ),
     positional=("role",),
+    pure=True,
     order=10,
 )

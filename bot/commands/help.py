@@ -39,6 +39,7 @@ COMMAND = CommandSpec(
     description="Every command, with an example",
     example="/help",
     handler=handle,
+    pure=True,
     order=90,
     platform_names={"slack": "fc-help"},
 )

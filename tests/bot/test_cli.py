@@ -69,3 +69,13 @@ def test_discord_invite_prints_the_url_or_names_the_missing_variable():
     missing = subprocess.run([EXE, "discord-invite"], capture_output=True, text=True,
                              timeout=60, env=env)
     assert missing.returncode == 2 and "DISCORD_APPLICATION_ID" in missing.stderr
+
+
+def test_slack_token_without_app_token_or_secret_stops_with_one_clear_line(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env.update(SLACK_BOT_TOKEN="xoxb-test", DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run([EXE, "run"], capture_output=True, text=True, timeout=60, env=env,
+                            cwd=tmp_path, input="")
+    assert result.returncode == 2
+    assert "Cannot start: Slack:" in result.stderr and "SLACK_APP_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -36,6 +36,7 @@ class Call:
     method: str
     data: dict[str, Any]
     headers: dict[str, str]
+    reply: dict[str, Any] | None = None  # what the fake answered
 
 
 @dataclass
@@ -125,17 +126,21 @@ class FakeSlack:
                 data.update(await request.json())
             else:
                 data.update(await request.post())
-        await self._record(Call(method, data, dict(request.headers)))
+        call = Call(method, data, dict(request.headers))
+        await self._record(call)
         token = request.headers.get("Authorization", "")
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        status, headers = 200, {}
         if token != f"Bearer {expected}":
-            return _json({"ok": False, "error": "invalid_auth"})
-        if self._failures[method]:
+            call.reply = {"ok": False, "error": "invalid_auth"}
+        elif self._failures[method]:
             failure = self._failures[method].popleft()
-            headers = ({"Retry-After": str(failure.retry_after)}
-                       if failure.retry_after is not None else {})
-            return _json({"ok": False, "error": failure.error}, failure.status, headers)
-        return _json(self._answer(method, data))
+            if failure.retry_after is not None:
+                headers = {"Retry-After": str(failure.retry_after)}
+            status, call.reply = failure.status, {"ok": False, "error": failure.error}
+        else:
+            call.reply = self._answer(method, data)
+        return _json(call.reply, status, headers)
 
     def _answer(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -417,15 +422,14 @@ def settings_for(fake: FakeSlack, mode: str, **extra: Any) -> Any:
     the real environment or a .env file."""
     from bot.config import Settings
 
-    return Settings(
-        _env_file=None,
-        slack_bot_token=BOT_TOKEN,
-        slack_app_token=APP_TOKEN if mode == "socket" else None,
-        slack_signing_secret=SIGNING_SECRET if mode == "http" else None,
-        slack_api_url=fake.api_url,
-        port=0,
-        **extra,
-    )
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_app_token": APP_TOKEN if mode == "socket" else None,
+        "slack_signing_secret": SIGNING_SECRET if mode == "http" else None,
+        "slack_api_url": fake.api_url,
+        "port": 0,
+    }
+    return Settings(_env_file=None, **{**values, **extra})
 
 
 class Running:

@@ -80,3 +80,17 @@ async def test_a_failing_command_never_leaks_a_traceback(core, ctx):
 async def test_expired_buttons_are_explained(core, ctx):
     response = await core.press("poll:gone:1", ctx)
     assert response.is_error and "expired" in response.title
+
+
+async def test_pure_answers_are_cached_per_options_and_platform(core, ctx):
+    from dataclasses import replace
+
+    first = await core.handle_text("/framework role:mle", ctx)
+    assert await core.handle_text("/framework role:ml-engineer", ctx) is not first  # other key
+    assert await core.handle_text("/framework role:mle", replace(ctx, user_id="u9")) is first
+    slack = await core.handle_text("/fc-help", replace(ctx, platform="slack"))
+    assert slack is not await core.handle_text("/help", ctx)
+    core.cache_size = 2
+    for role in ("data-scientist", "ml-researcher", "student"):
+        await core.handle_text(f"/framework role:{role}", ctx)
+    assert len(core._answers) == 2
