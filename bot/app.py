@@ -43,14 +43,15 @@ class App:
 
 
 async def open_app(settings: Settings, clock: Clock | None = None, *,
-                   require_store: bool = True, rng: random.Random | None = None) -> App:
+                   require_store: bool = True, rng: random.Random | None = None,
+                   core: Core | None = None) -> App:
     """Build everything. Raises ``KnowledgeError``, or ``DataDirLocked`` if ``require_store``.
 
     Without ``require_store`` a locked data directory only disables the stateful commands
     (a one-shot ``ask`` next to a running bot still answers /framework).
     """
-    clock = clock or SystemClock()
-    core = build_core(settings, clock)
+    clock = core.clock if core else (clock or SystemClock())
+    core = core or build_core(settings, clock)
     bank = QuestionBank.load(settings.knowledge_dir)
     outbox = Outbox(clock)
     try:

@@ -12,9 +12,11 @@ from typing import Any
 from rich.console import Console
 
 from adapters.console import ConsoleAdapter, render
-from bot.app import App, open_app
+from bot.app import App, build_core, open_app
 from bot.config import Settings
-from bot.models import Context
+from bot.core import Core
+from bot.models import Context, Request
+from bot.parser import ParsedCommand, parse
 from bot.storage import DataDirLocked
 from knowledge.loader import KnowledgeError
 
@@ -66,16 +68,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _ask(settings: Settings, args: argparse.Namespace) -> int:
-    app = await open_app(settings, require_store=False)
-    try:
-        context = Context(platform="console", user_id=args.user, user_name=args.user,
-                          channel_id=args.channel.lstrip("#"), is_manager=True)
-        response = await app.core.handle_text(args.text, context)
-    finally:
-        await app.close()
+    core = build_core(settings)
+    context = Context(platform="console", user_id=args.user, user_name=args.user,
+                      channel_id=args.channel.lstrip("#"), is_manager=True)
+    if _is_pure(core, args.text, context):
+        # A knowledge lookup: no need to lock and load the data directory.
+        response = await core.handle_text(args.text, context)
+    else:
+        app = await open_app(settings, require_store=False, core=core)
+        try:
+            response = await core.handle_text(args.text, context)
+        finally:
+            await app.close()
     out = Console(width=args.width, stderr=response.is_error, highlight=False)
-    out.print(render(response, colour=app.core.colour(response.accent)))
+    out.print(render(response, colour=core.colour(response.accent)))
     return EXIT_USAGE if response.is_error else 0
+
+
+def _is_pure(core: Core, text: str, context: Context) -> bool:
+    """True when ``text`` binds to a command whose answer needs no stored state."""
+    parsed = parse(text)
+    request = core.registry.bind(parsed, context) if isinstance(parsed, ParsedCommand) else None
+    spec = core.registry.get(request.command) if isinstance(request, Request) else None
+    return spec is not None and spec.pure
 
 
 def _discord_invite(settings: Settings, err: Console) -> int:

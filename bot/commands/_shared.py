@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.models import Button, Response, Section, Visibility
 from bot.recommend import Recommender, UnknownValue
+from knowledge.schema import Update
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -54,6 +55,14 @@ def unknown_value(unknown: UnknownValue, command_for: str) -> Response:
         visibility=Visibility.PRIVATE,
         is_error=True,
     )
+
+
+def correction_lines(updates: Sequence[Update]) -> str:
+    """Where the article is out of date: today's fact, its date, and the article's claim."""
+    return bullets([
+        f"{u.now} (as of {u.as_of.isoformat()}; the article said: {u.article_says})"
+        for u in updates
+    ])
 
 
 def bullets(items: Sequence[str]) -> str:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.commands._shared import bullets, framework_choices, recommender, unknown_value
+from bot.commands._shared import (
+    bullets,
+    correction_lines,
+    framework_choices,
+    recommender,
+    unknown_value,
+)
 from bot.models import Button, FieldItem, Request, Response, Section
 from bot.recommend import UnknownValue
 from bot.registry import CommandSpec, OptionSpec
@@ -29,9 +35,7 @@ async def handle(request: Request, core: Core) -> Response:
         Section(fw.deployment, heading="Deployment"),
     ]
     if fw.updates:
-        lines = [f"{u.now} (as of {u.as_of.isoformat()}; the article said: {u.article_says})"
-                 for u in fw.updates]
-        sections.append(Section(bullets(lines), heading="Since the article"))
+        sections.append(Section(correction_lines(fw.updates), heading="Since the article"))
     sections.append(Section(", ".join(roles), heading="Typical roles"))
     sections.append(Section(bullets([f"{link.label}: {link.url}" for link in fw.links]),
                             heading="Official links"))

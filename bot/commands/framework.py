@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands._shared import (
     bullets,
+    correction_lines,
     dimension_choices,
     numbered,
     recommender,
@@ -71,11 +72,9 @@ def render(core: Core, rec: Recommendation) -> Response:
         sections.append(Section(", ".join(role.pair_with), heading="Pair it with"))
     sections.append(Section(role.market_note, heading="Job market"))
     if rec.updates:
-        lines = [
-            f"{u.now} (as of {u.as_of.isoformat()}; the article said: {u.article_says})"
-            for u in rec.updates[:MAX_UPDATES]
-        ]
-        sections.append(Section(bullets(lines), heading="Since the article"))
+        sections.append(
+            Section(correction_lines(rec.updates[:MAX_UPDATES]), heading="Since the article")
+        )
     fields = [FieldItem("Main pick", rec.primary.framework.name)]
     if rec.secondary:
         fields.append(FieldItem("Also learn", ", ".join(p.framework.name for p in rec.secondary)))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.matching import Match, Matcher
 from bot.models import Button, ButtonStyle, Context, FieldItem, Request, Response, Section, error
 from bot.quiz import render
-from bot.quiz.bank import TOPICS
+from bot.quiz.bank import TOPICS, bank_key
 from bot.quiz.importer import ImportProblem, parse_import
 from bot.quiz.review import due_items
 from bot.registry import CommandSpec, OptionSpec
@@ -99,7 +99,7 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
         return error("Check the numbers", str(count if isinstance(count, str) else seconds),
                      "/quiz start questions:10 time:20")
     await manager.questions_for(ctx.platform, ctx.tenant_id)
-    questions = manager.bank.pick(f"{ctx.platform}:{ctx.tenant_id}", count, manager.rng,
+    questions = manager.bank.pick(bank_key(ctx.platform, ctx.tenant_id), count, manager.rng,
                                   topic, difficulty)
     if not questions:
         return error("No questions match", "Try another topic or difficulty.", "/quiz start")
@@ -227,7 +227,7 @@ async def review(request: Request, core: Core, manager: QuizManager) -> Response
     ctx = request.context
     await manager.questions_for(ctx.platform, ctx.tenant_id)
     items = await manager.store.review_queue(_tenant(ctx), ctx.user_id)
-    tenant_key = f"{ctx.platform}:{ctx.tenant_id}"
+    tenant_key = bank_key(ctx.platform, ctx.tenant_id)
     chosen = [(i, q) for i in due_items(items, core.clock.now())
               if (q := manager.bank.get(i.question_id, tenant_key)) is not None]
     if not chosen:
@@ -235,11 +235,8 @@ async def review(request: Request, core: Core, manager: QuizManager) -> Response
                               "Questions you miss in a quiz come back here, the most-missed "
                               "first.")
     item, question = chosen[0]
-    buttons = tuple(
-        Button(f"review:{question.id}:{i}", render._clip(f"{render.LETTERS[i]}) {o.text}", 70))
-        for i, o in enumerate(question.options)
-    )
-    options = "\n".join(f"{render.LETTERS[i]}) {o.text}" for i, o in enumerate(question.options))
+    buttons = render.option_buttons(question, lambda i: f"review:{question.id}:{i}")
+    options = render.options_text(question)
     rest = len(chosen) - 1
     return render.private(
         f"Review · missed {item.misses}× · {question.topic}",
@@ -253,7 +250,7 @@ async def review(request: Request, core: Core, manager: QuizManager) -> Response
 async def press_review(button_id: str, ctx: Context, core: Core,
                manager: QuizManager) -> Response:
     _, qid, option = button_id.split(":")
-    question = manager.bank.get(qid, f"{ctx.platform}:{ctx.tenant_id}")
+    question = manager.bank.get(qid, bank_key(ctx.platform, ctx.tenant_id))
     if question is None or not option.isdigit() or int(option) >= len(question.options):
         return render.private("That review question is gone")
     correct = next(i for i, o in enumerate(question.options) if o.correct)
@@ -272,7 +269,7 @@ async def import_questions(request: Request, core: Core, manager: QuizManager) -
     ctx = request.context
     text = request.option("content") or ""
     await manager.questions_for(ctx.platform, ctx.tenant_id)
-    tenant_key = f"{ctx.platform}:{ctx.tenant_id}"
+    tenant_key = bank_key(ctx.platform, ctx.tenant_id)
     existing = manager.bank.imported.get(tenant_key, {})
     parsed = parse_import(text, shipped_ids=set(manager.bank.shipped),
                           existing=len(existing))

@@ -43,6 +43,11 @@ def load_files(paths: Iterable[Path]) -> list[Question]:
     return questions
 
 
+def bank_key(platform: str, tenant: str) -> str:
+    """Whose imported questions: one server on one platform."""
+    return f"{platform}:{tenant}"
+
+
 @dataclass
 class QuestionBank:
     """Shipped questions for everyone, imported ones only for the server that added them."""

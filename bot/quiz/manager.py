@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.delivery import Outbox
 from bot.models import Context, Response
 from bot.quiz import render
-from bot.quiz.bank import QuestionBank
+from bot.quiz.bank import QuestionBank, bank_key
 from bot.quiz.session import Outcome, Phase, QuizSession
 from bot.storage import AnswerRecord, GameResult, Store, Tenant
 from knowledge.schema import Question
@@ -67,7 +67,8 @@ class QuizManager:
             return
         settings = await self.store.get_settings(Tenant(platform, tenant))
         raw = settings.get("quiz_questions", [])
-        self.bank.set_imported(f"{platform}:{tenant}", [Question.model_validate(q) for q in raw])
+        questions = [Question.model_validate(q) for q in raw]
+        self.bank.set_imported(bank_key(platform, tenant), questions)
         self._loaded_imports.add(key)
 
     # ------------------------------------------------------------------ commands
@@ -272,7 +273,7 @@ class QuizManager:
 
     def _question(self, session: QuizSession) -> Question:
         qid = session.question_ids[session.index]
-        found = self.bank.get(qid, f"{session.platform}:{session.tenant_id}")
+        found = self.bank.get(qid, bank_key(session.platform, session.tenant_id))
         if found is None:
             raise LookupError(f"question {qid} is no longer in the bank")
         return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.models import Button, ButtonStyle, FieldItem, Response, Section, Visibility
 from bot.quiz.session import Player, QuizSession
 from knowledge.schema import Question
@@ -21,6 +23,18 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def options_text(question: Question) -> str:
+    return "\n".join(f"{LETTERS[i]}) {o.text}" for i, o in enumerate(question.options))
+
+
+def option_buttons(question: Question, id_for: Callable[[int], str]) -> tuple[Button, ...]:
+    """One button per option, labelled "A) text", with ids from ``id_for(option index)``."""
+    return tuple(
+        Button(id_for(i), _clip(f"{LETTERS[i]}) {o.text}", BUTTON_TEXT))
+        for i, o in enumerate(question.options)
+    )
+
+
 def _heading(session: QuizSession, question: Question) -> str:
     return (
         f"Question {session.index + 1}/{len(session.question_ids)} · {question.topic} · "
@@ -29,14 +43,10 @@ def _heading(session: QuizSession, question: Question) -> str:
 
 
 def question_message(session: QuizSession, question: Question) -> Response:
-    options = "\n".join(f"{LETTERS[i]}) {o.text}" for i, o in enumerate(question.options))
     return Response(
         title=_heading(session, question),
-        sections=(Section(question.prompt), Section(options)),
-        buttons=tuple(
-            Button(button_id(session, i), _clip(f"{LETTERS[i]}) {o.text}", BUTTON_TEXT))
-            for i, o in enumerate(question.options)
-        ),
+        sections=(Section(question.prompt), Section(options_text(question))),
+        buttons=option_buttons(question, lambda i: button_id(session, i)),
         footer=f"{session.seconds} s to answer · your first answer counts · /quiz stop ends it",
     )
 
