@@ -33,6 +33,19 @@ class Settings(BaseSettings):
     slack_manager_ids: str = ""  # comma-separated user ids allowed to manage any channel
     port: int = 3000
 
+    # Trend sources (bot/trends). Base URLs are overridable so tests can use a local fake.
+    pypistats_url: str = "https://pypistats.org/api"
+    github_api_url: str = "https://api.github.com"
+    stackexchange_api_url: str = "https://api.stackexchange.com/2.3"
+    github_token: SecretStr | None = None  # optional: 5,000 instead of 60 requests/hour
+    stackexchange_key: str | None = None  # optional: 10,000 instead of 300 requests/day
+    trends_timeout: float = 10.0  # seconds per HTTP request
+    trends_collect: bool = True  # collect trend data daily while running
+    trends_collect_time: str = "05:30"  # UTC, after pypistats' daily refresh
+
+    # Digests (bot/digests): how late a missed run (process down) may still be posted.
+    digest_grace_minutes: int = 360
+
     def platforms(self) -> list[str]:
         """Platforms with credentials configured, in start-up order."""
         found = []

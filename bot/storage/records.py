@@ -174,6 +174,7 @@ class Snapshot:
     metric: str
     value: float
     fetched_at: dt.datetime
+    label: str | None = None  # a text that goes with the value, e.g. a release's tag
 
     def __post_init__(self) -> None:
         if not (self.source and self.framework and self.metric):

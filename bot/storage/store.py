@@ -422,6 +422,7 @@ class Store:
                     "metric": s.metric,
                     "value": float(s.value),
                     "fetched_at": dt_to_str(s.fetched_at),
+                    "label": s.label,
                 },
             )
         await self._commit(p)
@@ -451,7 +452,12 @@ class Store:
         docs.sort(key=lambda d: (d["fetched_at"], d["source"], d["framework"], d["metric"]))
         return [
             Snapshot(
-                d["source"], d["framework"], d["metric"], d["value"], str_to_dt(d["fetched_at"])
+                d["source"],
+                d["framework"],
+                d["metric"],
+                d["value"],
+                str_to_dt(d["fetched_at"]),  # type: ignore[arg-type]
+                d.get("label"),
             )
             for d in docs
         ]
