@@ -53,6 +53,7 @@ class FakeClock:
         self._elapsed = 0.0
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
+        self.parked: set[asyncio.Task[object]] = set()  # tasks waiting in ``sleep``
 
     def now(self) -> dt.datetime:
         return self._start + dt.timedelta(seconds=self._elapsed)
@@ -66,7 +67,19 @@ class FakeClock:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self._elapsed + seconds, next(self._seq), future))
-        await future
+        task = asyncio.current_task()
+        if task is not None:
+            self.parked.add(task)
+        try:
+            await future
+        finally:
+            self.parked.discard(task)  # type: ignore[arg-type]
+
+    def next_deadline(self) -> float | None:
+        """Seconds from now until the earliest sleeper wakes, or None if nobody sleeps."""
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)  # its task was cancelled
+        return self._sleepers[0][0] - self._elapsed if self._sleepers else None
 
     async def advance(self, seconds: float) -> None:
         """Move time forward, waking every sleeper whose deadline falls inside the step."""

@@ -8,7 +8,6 @@ neutralises mentions once more, whatever the adapter does.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,23 +44,25 @@ class Deliverer(Protocol):
 
 
 class Pacer:
-    """A token bucket on the injected clock: at most ``rate`` acquisitions per second."""
+    """A token bucket on the injected clock: at most ``rate`` acquisitions per second.
+
+    Each caller reserves its slot before waiting (no lock), so every waiter sleeps on the
+    clock itself and a fake clock can wake them in order.
+    """
 
     def __init__(self, clock: Clock, rate: float, burst: int = 1) -> None:
         self.clock = clock
         self.interval = 1.0 / rate
         self.burst = burst
         self._next = clock.monotonic()
-        self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        async with self._lock:
-            now = self.clock.monotonic()
-            earliest = self._next - (self.burst - 1) * self.interval
-            if now < earliest:
-                await self.clock.sleep(earliest - now)
-                now = self.clock.monotonic()
-            self._next = max(self._next, now) + self.interval
+        now = self.clock.monotonic()
+        slot = max(self._next, now)
+        self._next = slot + self.interval
+        start = slot - (self.burst - 1) * self.interval
+        if start > now:
+            await self.clock.sleep(start - now)
 
 
 class Outbox:
@@ -80,13 +81,27 @@ class Outbox:
     def platforms(self) -> list[str]:
         return list(self._deliverers)
 
+    def deliverer(self, platform: str) -> Deliverer | None:
+        return self._deliverers.get(platform)
+
+    async def wait_turn(self, platform: str) -> None:
+        """Take the platform's next posting slot now, for a ``post(..., paced=False)`` soon.
+
+        Digests use it to record their claim right before the post, not before the wait.
+        """
+        pacer = self._pacers.get(platform)
+        if pacer is not None:
+            await pacer.acquire()
+
     async def post(
-        self, platform: str, tenant_id: str, channel_id: str, response: Response
+        self, platform: str, tenant_id: str, channel_id: str, response: Response,
+        *, paced: bool = True,
     ) -> Delivery:
         deliverer = self._deliverers.get(platform)
         if deliverer is None:
             return Delivery(ok=False, error=f"{platform} is not connected", permanent=False)
-        await self._pacers[platform].acquire()
+        if paced:
+            await self._pacers[platform].acquire()
         return await deliverer.deliver(tenant_id, channel_id, response.map_text(neutralise))
 
     async def edit(

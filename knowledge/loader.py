@@ -25,6 +25,7 @@ from knowledge.schema import (
     RolesFile,
     Source,
     SourcesFile,
+    TrendSampleFile,
 )
 
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -150,6 +151,7 @@ class Knowledge:
     dimensions: dict[str, Dimension]
     sources: dict[str, Source]
     directory: Path
+    trend_sample: TrendSampleFile | None = None
 
     def framework(self, framework_id: str) -> Framework:
         return self.frameworks[framework_id]
@@ -275,6 +277,7 @@ def load(directory: Path | None = None) -> Knowledge:
         "frameworks": FrameworksFile,
         "roles": RolesFile,
         "modifiers": ModifiersFile,
+        "trends_sample": TrendSampleFile,
     }
     docs: dict[str, _Doc] = {}
     models: dict[str, BaseModel] = {}
@@ -295,7 +298,10 @@ def load(directory: Path | None = None) -> Knowledge:
     )
     assert isinstance(sources, SourcesFile) and isinstance(frameworks, FrameworksFile)
     assert isinstance(roles, RolesFile) and isinstance(modifiers, ModifiersFile)
+    sample = models["trends_sample"]
+    assert isinstance(sample, TrendSampleFile)
     _cross_check(docs, sources, frameworks, roles, modifiers)
+    _check_sample(docs["trends_sample"], sample, sources, frameworks)
     return Knowledge(
         frameworks={f.id: f for f in frameworks.frameworks},
         roles={r.id: r for r in roles.roles},
@@ -303,4 +309,26 @@ def load(directory: Path | None = None) -> Knowledge:
         dimensions={d.id: d for d in modifiers.dimensions},
         sources={s.id: s for s in sources.sources},
         directory=directory,
+        trend_sample=sample,
     )
+
+
+def _check_sample(
+    doc: _Doc, sample: TrendSampleFile, sources: SourcesFile, frameworks: FrameworksFile
+) -> None:
+    """The sample history may only name known sources and frameworks."""
+    check = _CrossCheck()
+    src_ids = {s.id for s in sources.sources}
+    fw_ids = {f.id for f in frameworks.frameworks}
+    for key in ("downloads_30d", "stars"):
+        series = getattr(sample, key)
+        check.need(series.source in src_ids, doc, (key, "source"),
+                   f"unknown source '{series.source}'")
+        for i, row in enumerate(series.rows):
+            for fw in row.values:
+                check.need(fw in fw_ids, doc, (key, "rows", i, "values", fw),
+                           f"unknown framework '{fw}'")
+    for fw in sample.releases.tags:
+        check.need(fw in fw_ids, doc, ("releases", "tags", fw), f"unknown framework '{fw}'")
+    if check.problems:
+        raise KnowledgeError(check.problems)

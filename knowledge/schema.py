@@ -202,3 +202,41 @@ class Question(Strict):
 
 class QuizFile(Strict):
     questions: list[Question] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- sample trends
+
+
+class SampleRow(Strict):
+    date: dt.date
+    values: dict[Slug, Annotated[float, Field(ge=0)]] = Field(min_length=1)
+
+
+class SampleSeries(Strict):
+    """Dated values per framework from one source, oldest row first."""
+
+    source: Slug
+    note: Text
+    rows: list[SampleRow] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SampleSeries:
+        dates = [r.date for r in self.rows]
+        if dates != sorted(set(dates)):
+            raise ValueError("rows must be in date order without repeats")
+        return self
+
+
+class SampleReleases(Strict):
+    as_of: dt.date
+    note: Text
+    tags: dict[Slug, Text]
+
+
+class TrendSampleFile(Strict):
+    """Shipped trend history, shown (labelled) until the bot has collected its own."""
+
+    label: Text
+    downloads_30d: SampleSeries
+    stars: SampleSeries
+    releases: SampleReleases

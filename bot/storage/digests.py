@@ -70,7 +70,7 @@ def history(p: Partition | None, channel_id: str) -> list[DigestRecord]:
         p["posted"].where("channel_id", channel_id),
         key=lambda d: (d["claimed_at"], d["period_key"]),
     )
-    return [_to_record(d) for d in docs]
+    return [to_record(d) for d in docs]
 
 
 def _new_record(channel_id: str, period_key: str, now: str) -> Doc:
@@ -121,7 +121,7 @@ def doc_to_sub(doc: Mapping[str, Any]) -> Subscription:
     return Subscription(**values)
 
 
-def _to_record(doc: Mapping[str, Any]) -> DigestRecord:
+def to_record(doc: Mapping[str, Any]) -> DigestRecord:
     return DigestRecord(
         channel_id=doc["channel_id"],
         period_key=doc["period_key"],

@@ -76,6 +76,7 @@ class Store:
         self.load_reports = reports  # what recovery/migration did at open (for logs and tests)
         self._closed = False
         self._close_task: asyncio.Task[None] | None = None
+        self._trends_writes = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -295,6 +296,14 @@ class Store:
         records = digests.history(self._read(tenant, "digests"), channel_id)
         return records[-1] if records else None
 
+    async def digest_period(
+        self, tenant: Tenant, channel_id: str, period_key: str
+    ) -> DigestRecord | None:
+        """The record of one period, if it was ever claimed."""
+        p = self._read(tenant, "digests")
+        doc = p["posted"].get(channel_id, period_key) if p else None
+        return digests.to_record(doc) if doc else None
+
     async def digest_history(self, tenant: Tenant, channel_id: str) -> list[DigestRecord]:
         """Posted-digest records of a channel, oldest claim first (the last 200 are kept)."""
         return digests.history(self._read(tenant, "digests"), channel_id)
@@ -413,6 +422,7 @@ class Store:
         if not snapshots:
             return
         p = self._write(GLOBAL_TENANT, "trends")
+        self._trends_writes += 1
         for s in snapshots:
             p.put(
                 "snapshots",
@@ -426,6 +436,10 @@ class Store:
                 },
             )
         await self._commit(p)
+
+    def trends_version(self) -> int:
+        """Changes whenever trend snapshots are written: a cheap key for derived caches."""
+        return self._trends_writes
 
     async def snapshots(
         self,

@@ -12,7 +12,7 @@ from knowledge import loader
 from knowledge.loader import KnowledgeError
 
 SHIPPED = Path(loader.__file__).parent
-FILES = ("sources", "frameworks", "roles", "modifiers")
+FILES = ("sources", "frameworks", "roles", "modifiers", "trends_sample")
 
 
 @pytest.fixture
@@ -109,3 +109,17 @@ def test_missing_and_non_mapping_files(kdir):
 def test_yaml_tags_are_not_executed(kdir):
     (kdir / "sources.yaml").write_text("sources: !!python/object/apply:os.system ['true']\n")
     assert "sources.yaml" in problems(kdir)
+
+
+def test_sample_trends_with_unknown_framework_names_file_and_line(kdir: Path) -> None:
+    path = kdir / "trends_sample.yaml"
+    path.write_text(path.read_text().replace("keras: 17500000", "kerass: 17500000"))
+    message = problems(kdir)
+    assert f"trends_sample.yaml line {line_of(path, 'kerass')}" in message
+    assert "unknown framework 'kerass'" in message
+
+
+def test_sample_trend_rows_out_of_order_are_rejected(kdir: Path) -> None:
+    path = kdir / "trends_sample.yaml"
+    path.write_text(path.read_text().replace("2025-04-01", "2023-04-01"))
+    assert "date order" in problems(kdir)

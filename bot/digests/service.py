@@ -1,0 +1,282 @@
+"""Digest subscriptions on the scheduler: stored subscriptions in, each period posted once.
+
+Storage is the source of truth. At start every stored subscription becomes an APScheduler
+job; if the latest scheduled run of a subscription was never posted (the process was
+down), the job is added with that past run time, and APScheduler's ``misfire_grace_time``
+decides: within the grace it runs at once, after it the run is skipped, logged, and noted
+on the subscription so ``/digest status`` can explain the silence.
+
+Every run claims its period in storage right before posting; a claimed period is never
+posted again. Temporary platform failures (429, 5xx, not connected) are retried within the
+grace; permanent ones (channel gone, no access) disable the subscription with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.clock import Clock
+from bot.delivery import Outbox
+from bot.digests.schedule import last_fire, next_fire, period_key, trigger_for
+from bot.digests.scheduler import ClockedScheduler
+from bot.models import Response
+from bot.storage import DigestRecord, Store, Subscription, Tenant
+from bot.trends.digest import Digest, DigestBuilder
+from bot.trends.render import digest_response
+
+log = logging.getLogger("framework_coach.digests")
+
+RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)  # seconds between attempts after a 5xx or similar
+COLLECT_JOB = "trends:collect"
+STOP_WAIT = 5.0  # seconds a graceful stop lets running posts finish
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What ``/digest status`` shows: enough to answer "why did nothing arrive?"."""
+
+    subscription: Subscription
+    next_run: dt.datetime | None
+    last: DigestRecord | None
+    can_post: str | None  # None when posting looks possible, else the reason it is not
+
+
+def job_id(tenant: Tenant, channel_id: str) -> str:
+    return f"digest:{tenant.platform}:{tenant.id}:{channel_id}"
+
+
+def _parse_job_id(value: str) -> tuple[Tenant, str] | None:
+    parts = value.split(":", 3)
+    if len(parts) != 4 or parts[0] != "digest":
+        return None
+    return Tenant(parts[1], parts[2]), parts[3]
+
+
+class DigestService:
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox,
+        builder: DigestBuilder,
+        clock: Clock,
+        *,
+        grace: dt.timedelta = dt.timedelta(hours=6),
+        collect: Callable[[], Awaitable[Any]] | None = None,
+        collect_time: str = "05:30",
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.builder = builder
+        self.clock = clock
+        self.grace = grace
+        self._collect = collect
+        self._collect_time = collect_time
+        self.scheduler = ClockedScheduler(
+            clock,
+            timezone=dt.UTC,
+            job_defaults={
+                # APScheduler's default is 1 s, which silently drops any run the loop
+                # reaches a second late; ours is the configured grace.
+                "misfire_grace_time": int(grace.total_seconds()),
+                "coalesce": True,
+                "max_instances": 1,
+            },
+        )
+        self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
+        self._rendered: dict[str, tuple[Digest, Response]] = {}
+        self._notes: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start the scheduler in this loop and rebuild every job from storage."""
+        self.scheduler.start()
+        for tenant, sub in await self.store.all_subscriptions():
+            if sub.enabled:
+                await self._schedule(tenant, sub, catch_up=True)
+        if self._collect is not None:
+            hour, minute = (int(x) for x in self._collect_time.split(":"))
+            trigger = CronTrigger(hour=hour, minute=minute, timezone=dt.UTC)
+            self.scheduler.add_job(
+                self._run_collect, trigger, id=COLLECT_JOB, replace_existing=True,
+                next_run_time=await self._collect_start(trigger), misfire_grace_time=12 * 3600,
+            )
+
+    def busy(self) -> list[asyncio.Future[Any]]:
+        """Runs and notes still in progress (a graceful stop and tests wait for these)."""
+        executor = self.scheduler._lookup_executor("default") if self.scheduler.running else None
+        running = [f for f in getattr(executor, "_pending_futures", ()) if not f.done()]
+        return [*running, *(t for t in self._notes if not t.done())]
+
+    async def stop(self) -> None:
+        """No new runs; posts already under way get a few seconds to finish and record."""
+        if not self.scheduler.running:
+            return
+        running = self.busy()
+        self.scheduler.pause()
+        if running:
+            await asyncio.wait(running, timeout=STOP_WAIT)
+        self.scheduler.shutdown(wait=False)  # cancels what is still running
+        await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs via call_soon
+
+    # ------------------------------------------------------------------ subscriptions
+
+    async def subscribe(self, tenant: Tenant, sub: Subscription) -> Subscription:
+        """Store (or replace) a channel's subscription and schedule it from now on."""
+        old = await self.store.get_subscription(tenant, sub.channel_id)
+        if old is not None:
+            sub = dataclasses.replace(sub, created_at=old.created_at)
+        saved = await self.store.upsert_subscription(tenant, sub)
+        await self._schedule(tenant, saved, catch_up=False)
+        return saved
+
+    async def unsubscribe(self, tenant: Tenant, channel_id: str) -> bool:
+        removed = await self.store.delete_subscription(tenant, channel_id)
+        if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
+            self.scheduler.remove_job(job_id(tenant, channel_id))
+        return removed
+
+    async def status(self, tenant: Tenant, channel_id: str) -> Status | None:
+        sub = await self.store.get_subscription(tenant, channel_id)
+        if sub is None:
+            return None
+        job = self.scheduler.get_job(job_id(tenant, channel_id))
+        if not sub.enabled:
+            upcoming = None
+        elif job is not None and job.next_run_time is not None:
+            upcoming = job.next_run_time
+        else:
+            upcoming = next_fire(sub, self.clock.now())
+        last = await self.store.last_digest(tenant, channel_id)
+        return Status(sub, upcoming, last, await self._can_post(tenant, channel_id))
+
+    async def digest(self, cadence: str = "weekly") -> tuple[Digest, Response]:
+        """The current digest for a cadence and its rendering, both shared by every channel."""
+        digest = await self.builder.build(cadence)
+        cached = self._rendered.get(cadence)
+        if cached is None or cached[0] is not digest:
+            cached = self._rendered[cadence] = (digest, digest_response(digest))
+        return cached
+
+    # ------------------------------------------------------------------ scheduling
+
+    async def _schedule(self, tenant: Tenant, sub: Subscription, *, catch_up: bool) -> None:
+        now = self.clock.now()
+        first = next_fire(sub, now)
+        if catch_up:
+            missed = await self._unposted_run(tenant, sub, now)
+            if missed is not None:
+                first = missed  # in the past: APScheduler runs it now or skips it (grace)
+        self.scheduler.add_job(
+            self._run, trigger_for(sub), args=(tenant.platform, tenant.id, sub.channel_id),
+            id=job_id(tenant, sub.channel_id), name=f"digest for {sub.channel_id}",
+            replace_existing=True, next_run_time=first,
+        )
+
+    async def _unposted_run(
+        self, tenant: Tenant, sub: Subscription, now: dt.datetime
+    ) -> dt.datetime | None:
+        """The latest scheduled run that should have been posted and was not, if any."""
+        previous = last_fire(sub, now)
+        if previous is None or (sub.created_at is not None and previous < sub.created_at):
+            return None
+        record = await self.store.digest_period(
+            tenant, sub.channel_id, period_key(sub, previous)
+        )
+        if record is None or (record.status == "failed" and not record.permanent):
+            return previous
+        if record.status == "posting":
+            log.warning("digest for %s/%s %s: the bot stopped while posting; not re-posting "
+                        "(a duplicate is worse than a gap)", tenant.platform, sub.channel_id,
+                        record.period_key)
+        return None
+
+    async def _collect_start(self, trigger: CronTrigger) -> dt.datetime | None:
+        """Collect at once when nothing was collected in the last day, else at the next slot."""
+        now = self.clock.now()
+        recent = await self.store.snapshots(since=now - dt.timedelta(days=1))
+        return trigger.get_next_fire_time(None, now) if recent else now
+
+    # ------------------------------------------------------------------ running
+
+    async def _run(self, platform: str, tenant_id: str, channel_id: str) -> None:
+        """One scheduled run: claim the period, post, record; retry what may succeed later."""
+        tenant = Tenant(platform, tenant_id)
+        sub = await self.store.get_subscription(tenant, channel_id)
+        if sub is None or not sub.enabled:
+            if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
+                self.scheduler.remove_job(job_id(tenant, channel_id))
+            return
+        fired = last_fire(sub, self.clock.now()) or self.clock.now()
+        key = period_key(sub, fired)
+        _, response = await self.digest(sub.cadence)
+        for attempt, delay in enumerate((*RETRY_DELAYS, None), 1):
+            await self.outbox.wait_turn(platform)
+            if not await self.store.claim_digest_period(tenant, channel_id, key):
+                log.info("digest %s for %s/%s already claimed", key, platform, channel_id)
+                return
+            delivery = await self.outbox.post(platform, tenant_id, channel_id, response,
+                                              paced=False)
+            if delivery.ok:
+                await self.store.mark_digest_delivered(tenant, channel_id, key,
+                                                       delivery.message_id)
+                log.info("digest %s posted to %s/%s", key, platform, channel_id)
+                return
+            error = delivery.error or "the platform refused the post"
+            await self.store.mark_digest_failed(tenant, channel_id, key, error,
+                                                delivery.permanent)
+            if delivery.permanent:
+                log.warning("digest for %s/%s disabled: %s", platform, channel_id, error)
+                if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
+                    self.scheduler.remove_job(job_id(tenant, channel_id))
+                return
+            wait = delivery.retry_after if delivery.retry_after is not None else delay
+            if wait is None or self.clock.now() + dt.timedelta(seconds=wait) > fired + self.grace:
+                log.warning("digest %s for %s/%s not posted after %d attempts: %s",
+                            key, platform, channel_id, attempt, error)
+                return
+            await self.clock.sleep(wait)
+
+    async def _run_collect(self) -> None:
+        if self._collect is not None:
+            await self._collect()
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        found = _parse_job_id(event.job_id)
+        if found is not None:
+            note = self._note_missed(*found, event.scheduled_run_time)
+            task = asyncio.get_running_loop().create_task(note)
+            self._notes.add(task)
+            task.add_done_callback(self._notes.discard)
+
+    async def _note_missed(self, tenant: Tenant, channel_id: str, when: dt.datetime) -> None:
+        sub = await self.store.get_subscription(tenant, channel_id)
+        if sub is None:
+            return
+        now = self.clock.now()
+        note = (f"The digest due {when.isoformat(timespec='minutes')} was skipped: the bot was "
+                f"offline until {now.isoformat(timespec='minutes')}, past the "
+                f"{_hours(self.grace)} grace period.")
+        log.warning("digest for %s/%s: %s", tenant.platform, channel_id, note)
+        await self.store.upsert_subscription(tenant, dataclasses.replace(sub, last_error=note))
+
+    async def _can_post(self, tenant: Tenant, channel_id: str) -> str | None:
+        deliverer = self.outbox.deliverer(tenant.platform)
+        if deliverer is None:
+            return f"{tenant.platform} is not connected to this bot process right now"
+        check = getattr(deliverer, "check_channel", None)
+        return await check(tenant.id, channel_id) if check is not None else None
+
+
+def _hours(span: dt.timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:g}-hour" if hours >= 1 else f"{span.total_seconds() / 60:g}-minute"

@@ -1,0 +1,1 @@
+"""Framework trends: collecting public usage signals and turning them into digests."""
