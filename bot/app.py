@@ -5,6 +5,7 @@ This is the one place that decides what gets built; adapters and the CLI receive
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 from dataclasses import dataclass
@@ -13,9 +14,12 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
 from bot.delivery import Outbox
+from bot.digests.service import DigestService
 from bot.quiz.bank import QuestionBank
 from bot.quiz.manager import QuizManager
 from bot.storage import DataDirLocked, Store
+from bot.trends import collector
+from bot.trends.digest import DigestBuilder
 from knowledge import loader
 
 log = logging.getLogger("framework_coach.app")
@@ -33,9 +37,17 @@ class App:
     outbox: Outbox
     store: Store | None = None
     quiz: QuizManager | None = None
+    digests: DigestService | None = None
+
+    async def start_schedules(self) -> None:
+        """Start the digest scheduler and resume quizzes: only for a long-running bot."""
+        if self.digests is not None:
+            await self.digests.start()
 
     async def close(self) -> None:
         """Stop timers, then flush and release storage: nothing acknowledged is lost."""
+        if self.digests is not None:
+            await self.digests.stop()
         if self.quiz is not None:
             await self.quiz.shutdown()
         if self.store is not None:
@@ -62,5 +74,25 @@ async def open_app(settings: Settings, clock: Clock | None = None, *,
         log.info("data directory in use by another process; quizzes are off for this call")
         return App(core, outbox)
     quiz = QuizManager(bank, store, outbox, clock, rng=rng)
-    core.services.update(store=store, outbox=outbox, quiz=quiz)
-    return App(core, outbox, store, quiz)
+    digests = _digest_service(settings, core, store, outbox, bank)
+    core.services.update(store=store, outbox=outbox, quiz=quiz, digests=digests)
+    return App(core, outbox, store, quiz, digests)
+
+
+def _digest_service(settings: Settings, core: Core, store: Store, outbox: Outbox,
+                    bank: QuestionBank) -> DigestService:
+    knowledge, clock = core.knowledge, core.clock
+
+    async def collect() -> None:
+        reports = await collector.collect(store, settings, list(knowledge.frameworks.values()),
+                                          clock)
+        for r in reports:
+            log.info("trend collection: %s", collector.format_report(r))
+
+    return DigestService(
+        store, outbox, DigestBuilder(knowledge, clock, store, bank), clock,
+        grace=dt.timedelta(minutes=settings.digest_grace_minutes),
+        collect=collect if settings.trends_collect else None,
+        collect_time=settings.trends_collect_time,
+        default_timezone=getattr(settings, "default_timezone", "UTC"),
+    )

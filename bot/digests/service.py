@@ -72,12 +72,14 @@ class DigestService:
         grace: dt.timedelta = dt.timedelta(hours=6),
         collect: Callable[[], Awaitable[Any]] | None = None,
         collect_time: str = "05:30",
+        default_timezone: str = "UTC",
     ) -> None:
         self.store = store
         self.outbox = outbox
         self.builder = builder
         self.clock = clock
         self.grace = grace
+        self.default_timezone = default_timezone  # for subscriptions that name no zone
         self._collect = collect
         self._collect_time = collect_time
         self.scheduler = ClockedScheduler(

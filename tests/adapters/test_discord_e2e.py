@@ -124,12 +124,12 @@ async def test_commands_sync_only_when_they_change(
         pass
     assert len(fake.syncs) == 1  # unchanged: no second bulk overwrite
 
-    extra = CommandSpec(name="trends", description="What is rising", example="/trends",
+    extra = CommandSpec(name="rising", description="What is rising", example="/rising",
                         handler=_echo)
     grown = Core(knowledge=knowledge, registry=Registry([*core.registry.commands(), extra]))
     async with running_adapter(grown, fake, tmp_path):
         pass
-    assert len(fake.syncs) == 2 and "trends" in {c["name"] for c in fake.syncs[-1][1]}
+    assert len(fake.syncs) == 2 and "rising" in {c["name"] for c in fake.syncs[-1][1]}
 
     async with running_adapter(grown, fake, tmp_path, guild_id=GUILD_ID):
         pass  # a new target is a change too: development guild sync

@@ -108,6 +108,7 @@ class World:
 
     async def run_until(self, when: dt.datetime) -> None:
         """Move the fake clock to ``when``, stopping at every wake-up on the way."""
+        await self.settle()  # let timers set by earlier calls register on the clock
         target = (when - self.clock.now()).total_seconds()
         assert target >= 0, "cannot go back in time"
         end = self.clock.monotonic() + target
