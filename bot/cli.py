@@ -13,8 +13,9 @@ from rich.console import Console
 
 from adapters.console import ConsoleAdapter, render
 from bot.app import App, build_core, open_app
-from bot.config import Settings
+from bot.config import ConfigError, Settings, check_data_dir, load_settings
 from bot.core import Core
+from bot.logs import add_secrets, setup_logging
 from bot.models import Context, Request
 from bot.parser import ParsedCommand, parse
 from bot.storage import DataDirLocked
@@ -41,21 +42,38 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--in", dest="channel", default="general", help="the channel")
     ask.add_argument("--width", type=int, default=100, help="output width in characters")
     sub.add_parser("discord-invite", help="print the URL that adds the bot to a Discord server")
+    doctor = sub.add_parser("doctor", help="check the configuration, data directory, knowledge "
+                            "files and tokens, and say what to fix")
+    doctor.add_argument("--offline", action="store_true",
+                        help="skip the checks that call Slack and Discord")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
     err = Console(stderr=True)
+    if args.action == "doctor":
+        from bot.doctor import doctor
+
+        setup_logging("WARNING")  # the checklist is the output; libraries only on trouble
+        return asyncio.run(doctor(sys.stdout, online=not args.offline))
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _cannot_start(err, problem)
+        return EXIT_USAGE
+    setup_logging(settings.log_level)
+    add_secrets(*settings.secret_values())
     if args.action == "discord-invite":
         return _discord_invite(settings, err)
     try:
         if args.action == "ask":
             return asyncio.run(_ask(settings, args))
+        problem = check_data_dir(settings.data_dir)
+        if problem:
+            _cannot_start(err, problem)
+            return EXIT_USAGE
         return asyncio.run(_run(settings, args.console))
     except KnowledgeError as exc:
         err.print("[bold red]The knowledge files have problems:[/]")
@@ -63,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
             err.print(f"  {problem}", markup=False, highlight=False)
         return EXIT_USAGE
     except (DataDirLocked, StartupError) as exc:
-        err.print(f"Cannot start: {exc}", highlight=False, markup=False, style="bold red")
+        _cannot_start(err, str(exc))
         return EXIT_USAGE
+
+
+def _cannot_start(err: Console, problem: str) -> None:
+    # soft_wrap: one problem stays on one line, however narrow the terminal.
+    err.print(f"Cannot start: {problem}", highlight=False, markup=False, style="bold red",
+              soft_wrap=True)
 
 
 async def _ask(settings: Settings, args: argparse.Namespace) -> int:

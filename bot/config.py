@@ -1,24 +1,108 @@
-"""Configuration from the environment and ``.env``, in one typed object.
+"""Configuration from the environment and ``.env``, in one typed, checked object.
 
 Every variable is documented in ``.env.example``; nothing secret lives in the repository.
+Mistakes people make while configuring (a token of the wrong kind, an unknown time zone, a
+Slack token without its partner) are caught here, at start-up, and reported by
+``load_settings`` as one line per problem naming the variable and the fix, never a secret.
 """
 
 from __future__ import annotations
 
+import contextvars
+import os
+import re
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_FILE = ".env"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SLACK_FIELDS = ("slack_bot_token", "slack_app_token", "slack_signing_secret")
+SECRET_FIELDS = (*SLACK_FIELDS, "discord_token", "github_token", "stackexchange_key")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DISCORD_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+_TOKEN_KIND_RE = re.compile(r"^(xox[a-z]|xapp)-")
+_TOKEN_KINDS = {
+    "xoxb": "a bot token", "xoxp": "a user token", "xoxa": "a workspace app token",
+    "xoxr": "a refresh token", "xoxe": "a rotating token", "xoxo": "a legacy token",
+    "xoxs": "a legacy token", "xapp": "an app-level token",
+}
+
+# Field names given as keyword arguments to the Settings() being built. Those values come
+# from the program itself (tests, benchmarks, local fakes), not from a person, so the
+# format rules below leave them alone; only the environment and .env are checked.
+_given: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "settings_given", default=frozenset()
+)
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; ``problems`` are one-line messages (variable + fix).
+
+    ``fields`` are the settings fields involved, so ``doctor`` can carry on with defaults
+    for them and still check everything else.
+    """
+
+    def __init__(self, problems: list[str], fields: frozenset[str] = frozenset()) -> None:
+        self.problems = problems
+        self.fields = fields
+        super().__init__("\n".join(problems))
+
+
+def env_name(field: str) -> str:
+    """The environment variable a field is read from (no prefix, upper case)."""
+    return field.upper()
+
+
+def _problem(text: str, *fields: str) -> PydanticCustomError:
+    """A validation error whose message is already the one line people will read."""
+    return PydanticCustomError("config", "{problem}", {"problem": text, "fields": fields})
+
+
+def _checked(info: ValidationInfo) -> bool:
+    """False for values the program passed in itself (see ``_given``)."""
+    return info.field_name not in _given.get()
+
+
+def _token_hint(value: str) -> str:
+    """What kind of token this looks like, showing at most its public prefix."""
+    match = _TOKEN_KIND_RE.match(value)
+    if not match:
+        return "it does not start with a known Slack token prefix"
+    kind = _TOKEN_KINDS.get(match.group(1), "another kind of token")
+    return f"it starts with {match.group(0)}…, which is {kind}"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    """Every setting, read from the environment, then ``.env``, then the defaults.
+
+    Values from the environment and ``.env`` are checked (``Settings()`` raises
+    ``ValidationError``; ``load_settings`` turns that into a ``ConfigError``). Values passed
+    as keyword arguments are trusted: they are the program's own, e.g. a test pointing at a
+    local fake with a placeholder token.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore",
+        # ``SLACK_BOT_TOKEN=`` left empty in .env means "not set", not "an empty token".
+        env_ignore_empty=True,
+        # A raw ValidationError printed somewhere must not show a token.
+        hide_input_in_errors=True,
+    )
 
     data_dir: Path = Field(default=Path("data"), description="Where the bot keeps its state")
     knowledge_dir: Path | None = Field(
         default=None, description="Override the shipped knowledge files (for content editing)"
     )
     log_level: str = "INFO"
+    default_timezone: str = "UTC"  # IANA zone for new digest subscriptions that name none
 
     discord_token: SecretStr | None = None
     discord_guild_id: int | None = None
@@ -28,7 +112,8 @@ class Settings(BaseSettings):
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
+    # validate_default: the Slack pair check below runs as this field's validator, always.
+    slack_signing_secret: SecretStr | None = Field(default=None, validate_default=True)
     slack_api_url: str | None = None  # Web API base, e.g. http://127.0.0.1:PORT/api/
     slack_manager_ids: str = ""  # comma-separated user ids allowed to manage any channel
     port: int = 3000
@@ -46,6 +131,154 @@ class Settings(BaseSettings):
     # Digests (bot/digests): how late a missed run (process down) may still be posted.
     digest_grace_minutes: int = 360
 
+    def __init__(self, **values: Any) -> None:
+        given = _given.set(frozenset(k for k in values if not k.startswith("_")))
+        try:
+            super().__init__(**values)
+        finally:
+            _given.reset(given)
+
+    # ------------------------------------------------------------------ single values
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _slack_bot_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        raw = value.get_secret_value() if value else ""
+        if value is not None and _checked(info) and not raw.startswith("xoxb-"):
+            raise _problem(
+                f"Slack: SLACK_BOT_TOKEN is not a bot token ({_token_hint(raw)}): use the "
+                "Bot User OAuth Token (xoxb-…) from the app's Install App page", info.field_name)
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _slack_app_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        raw = value.get_secret_value() if value else ""
+        if value is not None and _checked(info) and not raw.startswith("xapp-"):
+            raise _problem(
+                f"Slack: SLACK_APP_TOKEN is not an app-level token ({_token_hint(raw)}): "
+                "generate one (xapp-…, scope connections:write) under Basic Information → "
+                "App-Level Tokens", info.field_name)
+        return value
+
+    @field_validator("discord_token")
+    @classmethod
+    def _discord_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        raw = value.get_secret_value() if value else ""
+        if value is None or not _checked(info) or _DISCORD_TOKEN_RE.match(raw):
+            return value
+        if raw.lower().startswith(("bot ", "bearer ")):
+            why = "it starts with 'Bot '/'Bearer ', which the bot adds itself"
+            fix = "set the token alone"
+        else:
+            why = "a bot token has three parts separated by dots"
+            fix = "copy the token from the Developer Portal → your app → Bot → Reset Token"
+        raise _problem(f"Discord: DISCORD_TOKEN is not a bot token ({why}): {fix}",
+                       info.field_name)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str, info: ValidationInfo) -> str:
+        if not _checked(info):
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            return value
+        close = [z for z in available_timezones() if z.lower() == value.strip().lower()]
+        fix = f"did you mean {close[0]}?" if close else "use an IANA name such as Europe/Berlin"
+        raise _problem(f"DEFAULT_TIMEZONE={value!r} is not a known time zone: {fix}",
+                       info.field_name)
+
+    @field_validator("trends_collect_time")
+    @classmethod
+    def _collect_time(cls, value: str, info: ValidationInfo) -> str:
+        if _checked(info) and not _TIME_RE.match(value):
+            raise _problem(f"TRENDS_COLLECT_TIME={value!r} is not a time of day: use HH:MM "
+                           "in UTC, 24-hour clock, such as 05:30", info.field_name)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str, info: ValidationInfo) -> str:
+        if not _checked(info):
+            return value
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise _problem(f"LOG_LEVEL={value!r} is not a log level: use one of "
+                           f"{', '.join(LOG_LEVELS)}", info.field_name)
+        return level
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int, info: ValidationInfo) -> int:
+        if _checked(info) and not 1 <= value <= 65535:
+            raise _problem(f"PORT={value} is not a TCP port: use a number from 1 to 65535 "
+                           "(default 3000)", info.field_name)
+        return value
+
+    @field_validator("discord_api_url", "slack_api_url", "pypistats_url", "github_api_url",
+                     "stackexchange_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and _checked(info):
+            _require_url(value, info.field_name or "", ("http", "https"))
+        return value
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and _checked(info):
+            _require_url(value, info.field_name or "", ("ws", "wss"))
+        return value
+
+    @field_validator("trends_timeout")
+    @classmethod
+    def _timeout(cls, value: float, info: ValidationInfo) -> float:
+        if _checked(info) and not value > 0:
+            raise _problem(f"TRENDS_TIMEOUT={value} is not a time limit: use a number of "
+                           "seconds above 0 (default 10)", info.field_name)
+        return value
+
+    @field_validator("digest_grace_minutes")
+    @classmethod
+    def _grace(cls, value: int, info: ValidationInfo) -> int:
+        if _checked(info) and value < 0:
+            raise _problem(f"DIGEST_GRACE_MINUTES={value} is negative: use 0 or more "
+                           "(default 360)", info.field_name)
+        return value
+
+    # ------------------------------------------------------------------ combinations
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _slack_pair(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Slack needs its bot token plus an app token or a signing secret.
+
+        A field validator on the last Slack field (earlier ones are in ``info.data``) rather
+        than a model validator, which would only run once every other field is valid: this
+        way the problem is listed together with the rest.
+        """
+        if _given.get() & set(SLACK_FIELDS):
+            return value
+        if "slack_bot_token" not in info.data or "slack_app_token" not in info.data:
+            return value  # a malformed token, already reported on its own
+        bot, app = info.data["slack_bot_token"], info.data["slack_app_token"]
+        if bot and not (app or value):
+            raise _problem(
+                "Slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
+                "SLACK_SIGNING_SECRET (HTTP mode) is: set one of them", *SLACK_FIELDS)
+        extra = [name for name, given in (("SLACK_APP_TOKEN", app),
+                                          ("SLACK_SIGNING_SECRET", value)) if given]
+        if not bot and extra:
+            one = len(extra) == 1
+            raise _problem(
+                f"Slack: {' and '.join(extra)} {'is' if one else 'are'} set but SLACK_BOT_TOKEN "
+                f"is not: set SLACK_BOT_TOKEN (xoxb-…) too, or remove {'it' if one else 'them'} "
+                "to run without Slack", *SLACK_FIELDS)
+        return value
+
+    # ------------------------------------------------------------------ helpers
     def platforms(self) -> list[str]:
         """Platforms with credentials configured, in start-up order."""
         found = []
@@ -54,3 +287,91 @@ class Settings(BaseSettings):
         if self.discord_token:
             found.append("discord")
         return found
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so the log redaction can mask them verbatim."""
+        values = []
+        for name in SECRET_FIELDS:
+            value = getattr(self, name)
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if raw:
+                values.append(raw)
+        return values
+
+
+def _require_url(value: str, field: str, schemes: tuple[str, ...]) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        shown = "…" if len(value) > 80 or "@" in value else repr(value)  # "@": a password?
+        kind = "an http(s)" if schemes[0] == "http" else "a ws(s)"
+        raise _problem(f"{env_name(field)}={shown} is not {kind} URL: use a full URL such as "
+                       f"{schemes[1]}://host/…, or unset it for the default", field)
+
+
+def load_settings(env_file: str | Path | None = ENV_FILE) -> Settings:
+    """Read and check the configuration; raise ``ConfigError`` listing every problem."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems: list[str] = []
+        fields: set[str] = set()
+        for error in exc.errors(include_url=False):
+            text, involved = _describe(error)
+            if text not in problems:
+                problems.append(text)
+            fields.update(involved)
+        raise ConfigError(problems, frozenset(fields)) from None
+
+
+def _describe(error: Any) -> tuple[str, tuple[str, ...]]:
+    """One line for one pydantic error; a secret's value is never part of it."""
+    ctx = error.get("ctx") or {}
+    if error["type"] == "config":
+        return ctx["problem"], tuple(ctx.get("fields") or ())
+    field = str(error["loc"][0]) if error["loc"] else ""
+    name = env_name(field)
+    shown = "" if field in SECRET_FIELDS else f"={error.get('input')!r}"
+    expected = {
+        "int_parsing": "use a whole number", "float_parsing": "use a number",
+        "bool_parsing": "use true or false",
+    }.get(error["type"], f"fix it ({error['msg']})")
+    default = Settings.model_fields[field].default if field in Settings.model_fields else None
+    tail = f" (default {default})" if default not in (None, "") else ""
+    return f"{name}{shown} is not valid: {expected}{tail}", (field,) if field else ()
+
+
+def check_data_dir(path: Path, *, create: bool = True) -> str | None:
+    """None when ``path`` can hold the bot's state, else one line naming DATA_DIR and the fix.
+
+    Checked at start rather than in ``Settings``: it touches the disk, and ``doctor`` wants
+    to ask without creating anything (``create=False``).
+    """
+    path = Path(path)
+    fix = "make it writable for this user or point DATA_DIR somewhere else"
+    if path.exists() and not path.is_dir():
+        return f"DATA_DIR={str(path)!r} is a file, not a directory: point DATA_DIR at a directory"
+    if not path.exists():
+        if not create:
+            parent = next((p for p in _ancestors(path) if p.exists()), None)
+            if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+                return (f"DATA_DIR={str(path)!r} does not exist and cannot be created "
+                        f"(no write access to {str(parent)!r}): {fix}")
+            return None
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"DATA_DIR={str(path)!r} cannot be created ({_reason(exc)}): {fix}"
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        return f"DATA_DIR={str(path)!r} is not writable ({_reason(exc)}): {fix}"
+    return None
+
+
+def _ancestors(path: Path) -> Iterator[Path]:
+    yield from path.absolute().parents
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()

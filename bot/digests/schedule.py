@@ -7,6 +7,7 @@ zone) is what storage claims before delivery: one key, at most one post.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -26,7 +27,23 @@ class ForwardCronTrigger(CronTrigger):
     again from an hour later is safe; the period key keeps the day to one post.
     """
 
+    def __init__(self, **fields: object) -> None:
+        super().__init__(**fields)
+        self._memo: dict[tuple[dt.datetime | None, dt.datetime], dt.datetime | None] = {}
+
     def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime | None:
+        """Memoised: subscriptions with the same schedule share this trigger, and the
+        scheduler asks each of their jobs the same question when they fall due together."""
+        key = (previous_fire_time, now)
+        if key not in self._memo:
+            if len(self._memo) > 64:
+                self._memo.clear()
+            self._memo[key] = self._next_after(previous_fire_time, now)
+        return self._memo[key]
+
+    def _next_after(
         self, previous_fire_time: dt.datetime | None, now: dt.datetime
     ) -> dt.datetime | None:
         found = super().get_next_fire_time(previous_fire_time, now)
@@ -40,11 +57,18 @@ class ForwardCronTrigger(CronTrigger):
 
 def trigger_for(sub: Subscription) -> CronTrigger:
     """A cron trigger in the channel's zone: APScheduler keeps 09:00 at 09:00 across DST."""
-    hour, minute = (int(x) for x in sub.time.split(":"))
-    zone = ZoneInfo(sub.timezone)
-    if sub.cadence == "daily":
+    weekday = None if sub.cadence == "daily" else sub.weekday
+    return _trigger(weekday, sub.time, sub.timezone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _trigger(weekday: int | None, time: str, timezone: str) -> ForwardCronTrigger:
+    """One shared trigger per distinct schedule."""
+    hour, minute = (int(x) for x in time.split(":"))
+    zone = ZoneInfo(timezone)
+    if weekday is None:
         return ForwardCronTrigger(hour=hour, minute=minute, timezone=zone)
-    return ForwardCronTrigger(day_of_week=WEEKDAYS[sub.weekday], hour=hour, minute=minute,
+    return ForwardCronTrigger(day_of_week=WEEKDAYS[weekday], hour=hour, minute=minute,
                               timezone=zone)
 
 

@@ -6,6 +6,7 @@ This subclass keeps all of APScheduler's logic (cron triggers, coalescing, misfi
 handling, max instances) but takes "now" from the ``Clock`` and waits with ``clock.sleep``,
 so a ``FakeClock`` can walk a year of schedules, DST changes and restarts in milliseconds.
 
+Job functions are called with a ``scheduled_at`` keyword: the run time they serve.
 Rules for callers: always give ``next_run_time`` to ``add_job`` (APScheduler would read the
 wall clock to compute it otherwise) and do not use ``reschedule_job``/``resume_job``.
 """
@@ -43,13 +44,16 @@ def _datetime_on(clock: Clock) -> type[dt.datetime]:
     return ClockDatetime
 
 
-class _WithoutMisfireCheck:
-    """A job seen through APScheduler's runner with the misfire check already done by us."""
+class _ScheduledRun:
+    """One run of a job as APScheduler's runner sees it: the misfire check is already done,
+    and the function learns which scheduled time it serves (``scheduled_at``), which
+    APScheduler 3 does not tell it and a late run cannot work out cheaply."""
 
     misfire_grace_time = None
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, run_time: dt.datetime) -> None:
         self._job = job
+        self.kwargs = {**job.kwargs, "scheduled_at": run_time}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._job, name)
@@ -92,9 +96,9 @@ class ClockedExecutor(AsyncIOExecutor):
                                                 job._jobstore_alias, run_time))
             else:
                 due.append(run_time)
-        if due:
+        for run_time in due:
             events += await run_coroutine_job(
-                _WithoutMisfireCheck(job), job._jobstore_alias, due, self._logger.name
+                _ScheduledRun(job, run_time), job._jobstore_alias, [run_time], self._logger.name
             )
         return events
 

@@ -1,0 +1,191 @@
+"""Logs: one JSON object per line off a terminal, context fields on every record inside
+``log_context``, and tokens masked wherever they appear."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+
+from bot.logs import MASK, add_secrets, log_context, redact, setup_logging
+
+SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_APP = "xapp-1-A012ABCDEF-1234567890-abcdef0123456789"
+DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz_-12"
+
+
+class Captured:
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    def lines(self) -> list[str]:
+        return self.stream.getvalue().splitlines()
+
+    def records(self) -> list[dict]:
+        return [json.loads(line) for line in self.lines()]
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+
+@pytest.fixture
+def logs() -> Iterator[Captured]:
+    yield from _installed(json=True)
+
+
+@pytest.fixture
+def text_logs() -> Iterator[Captured]:
+    yield from _installed(json=False)
+
+
+def _installed(json: bool) -> Iterator[Captured]:
+    root = logging.getLogger()
+    level = root.level
+    captured = Captured()
+    handler = setup_logging("DEBUG", json=json, stream=captured.stream)
+    try:
+        yield captured
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+log = logging.getLogger("framework_coach.test")
+
+
+def test_json_lines_have_time_level_logger_and_message(logs: Captured):
+    log.info("hello %s", "world")
+    log.warning("second")
+    first, second = logs.records()
+    assert set(first) == {"time", "level", "logger", "message"}
+    assert first["message"] == "hello world" and first["level"] == "INFO"
+    assert first["logger"] == "framework_coach.test" and second["level"] == "WARNING"
+    assert first["time"].endswith("Z")
+    assert datetime.fromisoformat(first["time"].replace("Z", "+00:00")).utcoffset().seconds == 0
+
+
+def test_context_fields_appear_inside_and_only_inside(logs: Captured):
+    with log_context(platform="slack", tenant="T1"):
+        with log_context(command="quiz", channel="C1", user="U1"):
+            log.info("inner")
+        log.info("outer")
+    log.info("after")
+    inner, outer, after = logs.records()
+    assert {k: inner[k] for k in ("platform", "tenant", "command", "channel", "user")} == {
+        "platform": "slack", "tenant": "T1", "command": "quiz", "channel": "C1", "user": "U1"}
+    assert outer["platform"] == "slack" and "command" not in outer
+    assert "platform" not in after
+
+
+async def test_context_follows_asyncio_tasks(logs: Captured):
+    async def work() -> None:
+        await asyncio.sleep(0)
+        log.info("in a task")
+
+    with log_context(platform="discord", tenant="G1", command="framework"):
+        task = asyncio.create_task(work())
+    await task
+    (record,) = [r for r in logs.records() if r["logger"] == log.name]  # not asyncio's own
+    assert record["platform"] == "discord" and record["command"] == "framework"
+
+
+def test_extra_fields_count_as_context(logs: Captured):
+    with log_context(platform="slack"):
+        log.info("x", extra={"tenant": "T9"})
+    (record,) = logs.records()
+    assert record["platform"] == "slack" and record["tenant"] == "T9"
+
+
+def test_exception_text_is_a_string_field(logs: Captured):
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("failed")
+    (record,) = logs.records()
+    assert record["message"] == "failed"
+    assert "Traceback" in record["exc"] and "ValueError: boom" in record["exc"]
+
+
+@pytest.mark.parametrize("secret", [SLACK_BOT, SLACK_APP, DISCORD, "xoxp-11-22-abc",
+                                    "xoxe.xoxp-1-abc"])
+def test_tokens_are_masked_in_message_args_and_exceptions(logs: Captured, secret: str):
+    log.info(f"token in the message {secret}")
+    log.info("token in an arg %s", secret)
+    log.info("token in a dict arg %(t)s", {"t": secret})
+    try:
+        raise RuntimeError(f"bad token {secret}")
+    except RuntimeError:
+        log.exception("token in the exception")
+    assert len(logs.lines()) == 4
+    assert secret not in logs.text
+    assert logs.text.count(MASK) >= 4
+
+
+def test_authorization_values_are_masked(logs: Captured):
+    log.info("headers {'Authorization': 'Bot abc.def'} sent")
+    log.info("Authorization: Bearer sometoken123")
+    log.info("calling with Bearer ghp_abcdefghijklmnop")
+    assert "abc.def" not in logs.text and "sometoken123" not in logs.text
+    assert "ghp_abcdefghijklmnop" not in logs.text
+
+
+def test_configured_secrets_are_masked_verbatim(logs: Captured):
+    add_secrets("plain-signing-secret-42", None, "")
+    log.info("secret %s in an arg", "plain-signing-secret-42")
+    assert "plain-signing-secret-42" not in logs.text and MASK in logs.text
+
+
+def test_ordinary_dotted_names_are_left_alone(logs: Captured):
+    log.info("bot.storage.store on api.github.com, version 1.2.3, Bot framework-coach ready")
+    (record,) = logs.records()
+    assert record["message"] == ("bot.storage.store on api.github.com, version 1.2.3, "
+                                 "Bot framework-coach ready")
+
+
+def test_text_format_for_a_terminal_with_context_and_masking(text_logs: Captured):
+    with log_context(platform="slack", tenant="T1", command="quiz"):
+        log.warning("slow answer for %s", SLACK_BOT)
+    (line,) = text_logs.lines()
+    assert "WARNING framework_coach.test: slow answer for xoxb-[redacted]" in line
+    assert line.endswith("[platform=slack tenant=T1 command=quiz]")
+    assert SLACK_BOT not in line
+
+
+def test_auto_format_follows_isatty():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    root = logging.getLogger()
+    level = root.level
+    for stream, is_json in ((Terminal(), False), (io.StringIO(), True)):
+        handler = setup_logging("info", stream=stream)
+        try:
+            log.info("x")
+        finally:
+            root.removeHandler(handler)
+        assert stream.getvalue().startswith("{") is is_json
+    root.setLevel(level)
+
+
+def test_setting_up_twice_keeps_one_handler():
+    root = logging.getLogger()
+    level = root.level
+    first = setup_logging("INFO", stream=io.StringIO())
+    second = setup_logging("INFO", stream=io.StringIO())
+    try:
+        assert first not in root.handlers and second in root.handlers
+    finally:
+        root.removeHandler(second)
+        root.setLevel(level)
+
+
+def test_redact_for_text_printed_outside_logging():
+    assert redact(f"bot {SLACK_BOT} and app {SLACK_APP}") == (
+        f"bot xoxb-{MASK} and app xapp-{MASK}")
