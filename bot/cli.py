@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--in", dest="channel", default="general", help="the channel")
     ask.add_argument("--width", type=int, default=100, help="output width in characters")
     sub.add_parser("discord-invite", help="print the URL that adds the bot to a Discord server")
+    trends = sub.add_parser("trends", help="trend data: `trends collect` fetches it now")
+    trends.add_argument("what", choices=["collect"], help="collect: fetch from every source")
     doctor = sub.add_parser("doctor", help="check the configuration, data directory, knowledge "
                             "files and tokens, and say what to fix")
     doctor.add_argument("--offline", action="store_true",
@@ -67,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     add_secrets(*settings.secret_values())
     if args.action == "discord-invite":
         return _discord_invite(settings, err)
+    if args.action == "trends":
+        from bot.clock import SystemClock
+        from bot.trends.collector import collect_command
+
+        try:
+            return asyncio.run(collect_command(settings, SystemClock(), print))
+        except DataDirLocked as exc:
+            _cannot_start(err, f"{exc} (stop the bot, or let its daily collection run)")
+            return EXIT_USAGE
     try:
         if args.action == "ask":
             return asyncio.run(_ask(settings, args))
@@ -175,9 +186,13 @@ async def _run(settings: Settings, console: bool) -> int:
     resumed = await app.quiz.resume_all() if app.quiz else 0
     if resumed:
         log.info("resumed %d quiz session(s)", resumed)
+    await app.start_schedules()
     await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    log.info("stopping: no new digest runs, then platforms, quizzes and storage")
     for waiter in waiters:
         waiter.cancel()
+    if app.digests is not None:
+        await app.digests.stop()  # posts under way finish while the platforms are still up
     for adapter in adapters:
         await adapter.stop()
     await app.close()

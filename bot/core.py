@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock, SystemClock
+from bot.logs import log_context
 from bot.mentions import neutralise
 from bot.models import Context, Request, Response, error
 from bot.parser import ParseError, parse
@@ -95,11 +96,14 @@ class Core:
             return self._finish(
                 error("That button has expired", "It belongs to something that has ended.")
             )
-        try:
-            return self._finish(await handler(button_id, context, self))
-        except Exception:
-            log.exception("button %s failed", prefix, extra={"platform": context.platform})
-            return self._finish(_internal_error())
+        with log_context(platform=context.platform, tenant=context.tenant_id,
+                         channel=context.channel_id, command=f"button {prefix}",
+                         user=context.user_id):
+            try:
+                return self._finish(await handler(button_id, context, self))
+            except Exception:
+                log.exception("button %s failed", prefix)
+                return self._finish(_internal_error())
 
     def colour(self, accent: str | None) -> str | None:
         """The hex colour for a response's accent (a framework id), for adapters that tint."""
@@ -121,15 +125,14 @@ class Core:
 
     async def _run(self, spec: CommandSpec, request: Request) -> Response:
         assert spec.handler is not None
-        try:
-            response = await spec.handler(request, self)
-        except Exception:
-            log.exception(
-                "command /%s failed",
-                request.command,
-                extra={"platform": request.platform, "tenant": request.tenant_id},
-            )
-            response = _internal_error()
+        command = f"{request.command} {request.subcommand or ''}".strip()
+        with log_context(platform=request.platform, tenant=request.tenant_id,
+                         channel=request.channel_id, command=command, user=request.user_id):
+            try:
+                response = await spec.handler(request, self)
+            except Exception:
+                log.exception("command /%s failed", command)
+                response = _internal_error()
         return self._finish(response)
 
     @staticmethod

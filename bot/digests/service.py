@@ -28,6 +28,7 @@ from bot.clock import Clock
 from bot.delivery import Outbox
 from bot.digests.schedule import last_fire, next_fire, period_key, trigger_for
 from bot.digests.scheduler import ClockedScheduler
+from bot.logs import log_context
 from bot.models import Response
 from bot.storage import DigestRecord, Store, Subscription, Tenant
 from bot.trends.digest import Digest, DigestBuilder
@@ -221,6 +222,12 @@ class DigestService:
         ``scheduled_at`` (given by the clocked executor) names the run, so a late catch-up
         run still claims the period it belongs to.
         """
+        with log_context(platform=platform, tenant=tenant_id, channel=channel_id,
+                         command="digest run"):
+            await self._run_logged(platform, tenant_id, channel_id, scheduled_at)
+
+    async def _run_logged(self, platform: str, tenant_id: str, channel_id: str,
+                          scheduled_at: dt.datetime | None) -> None:
         tenant = Tenant(platform, tenant_id)
         sub = await self.store.get_subscription(tenant, channel_id)
         if sub is None or not sub.enabled:

@@ -189,3 +189,24 @@ def test_setting_up_twice_keeps_one_handler():
 def test_redact_for_text_printed_outside_logging():
     assert redact(f"bot {SLACK_BOT} and app {SLACK_APP}") == (
         f"bot xoxb-{MASK} and app xapp-{MASK}")
+
+
+async def test_a_failing_command_logs_platform_tenant_command_and_no_token(
+    logs: Captured, knowledge  # noqa: ANN001
+) -> None:
+    from bot.core import Core
+    from bot.models import Context, Request, Response
+    from bot.registry import CommandSpec, Registry
+
+    async def boom(request: Request, core: Core) -> Response:
+        raise RuntimeError(f"token {SLACK_BOT} leaked into an error")
+
+    core = Core(knowledge=knowledge, registry=Registry([
+        CommandSpec(name="boom", description="fails", example="/boom", handler=boom)]))
+    reply = await core.handle_text("/boom", Context(platform="slack", tenant_id="T1",
+                                                    channel_id="C1", user_id="U1"))
+    assert reply.is_error and SLACK_BOT not in reply.plain_text()
+    (record,) = [r for r in logs.records() if r["message"].startswith("command /boom failed")]
+    assert (record["platform"], record["tenant"], record["channel"], record["command"],
+            record["user"]) == ("slack", "T1", "C1", "boom", "U1")
+    assert SLACK_BOT not in logs.text and MASK in record["exc"]
