@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             _cannot_start(err, problem)
         return EXIT_USAGE
-    setup_logging(settings.log_level)
+    # A one-shot answer is the output; its routine INFO lines would only be noise.
+    quiet = args.action in ("ask", "discord-invite") and settings.log_level.upper() != "DEBUG"
+    setup_logging("WARNING" if quiet else settings.log_level)
     add_secrets(*settings.secret_values())
     if args.action == "discord-invite":
         return _discord_invite(settings, err)

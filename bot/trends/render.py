@@ -95,7 +95,7 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
         lines.append("Downloads: no data")
     if f.stars is not None:
         line = f"GitHub stars: {f.stars:,.0f}"
-        if sample or f.stars_at != data.as_of:
+        if sample or (f.stars_at and data.as_of and f.stars_at < data.as_of):
             line += f" on {_date(f.stars_at)}"
         if f.stars_change is not None:
             line += f" ({f.stars_change:+,.0f} since {_date(f.stars_since)})"
