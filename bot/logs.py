@@ -179,6 +179,9 @@ def setup_logging(level: str, *, json: bool | None = None,
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # APScheduler narrates every job it adds and runs at INFO; our own lines say what matters.
+    logging.getLogger("apscheduler").setLevel(
+        logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
     return handler
 
 

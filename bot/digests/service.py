@@ -97,6 +97,7 @@ class DigestService:
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._rendered: dict[str, tuple[Digest, Response]] = {}
         self._notes: set[asyncio.Task[None]] = set()
+        self._collecting: asyncio.Task[Any] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -128,6 +129,9 @@ class DigestService:
         """No new runs; posts already under way get a few seconds to finish and record."""
         if not self.scheduler.running:
             return
+        if self._collecting is not None and not self._collecting.done():
+            self._collecting.cancel()
+            log.info("trend collection interrupted by the stop; what was fetched is kept")
         running = self.busy()
         self.scheduler.pause()
         if running:
@@ -265,8 +269,12 @@ class DigestService:
             await self.clock.sleep(wait)
 
     async def _run_collect(self, *, scheduled_at: dt.datetime | None = None) -> None:
-        if self._collect is not None:
-            await self._collect()
+        """Start a collection in the background: it may take minutes of retries, and a stop
+        should abandon it at once (what was fetched is already stored) instead of waiting."""
+        if self._collect is None or (self._collecting and not self._collecting.done()):
+            return
+        self._collecting = asyncio.get_running_loop().create_task(self._collect())
+        self._collecting.add_done_callback(_report_collection)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         found = _parse_job_id(event.job_id)
@@ -293,6 +301,11 @@ class DigestService:
             return f"{tenant.platform} is not connected to this bot process right now"
         check = getattr(deliverer, "check_channel", None)
         return await check(tenant.id, channel_id) if check is not None else None
+
+
+def _report_collection(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("trend collection failed", exc_info=task.exception())
 
 
 def _hours(span: dt.timedelta) -> str:

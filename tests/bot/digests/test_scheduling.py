@@ -215,3 +215,32 @@ async def test_a_simulated_year_with_random_crashes_has_no_duplicates_or_misses(
     assert duplicates == 0
     assert misses == []
     assert sum(len(world.platform.times(n)) for n in subs) == reachable > 100
+
+
+async def test_trend_collection_runs_at_start_then_daily_and_a_stop_abandons_it(
+    world: World,
+) -> None:
+    from bot.delivery import Outbox
+    from bot.digests.service import DigestService
+
+    await world.stop()
+    await world.start()  # a store again; now a service that collects
+    runs: list[dt.datetime] = []
+
+    async def collect() -> None:
+        runs.append(world.clock.now())
+        await world.clock.sleep(3600)  # a slow collection, still retrying when we stop
+
+    service = DigestService(world.store, Outbox(world.clock), world.service.builder,
+                            world.clock, collect=collect, collect_time="05:30")
+    await world.service.stop()
+    world.service = service
+    await service.start()
+    await world.run_until(dt.datetime(2026, 3, 4, 6, 0, tzinfo=UTC))
+    assert [t.isoformat() for t in runs] == [
+        "2026-03-02T06:00:00+00:00",  # nothing collected yet: at once
+        "2026-03-03T05:30:00+00:00", "2026-03-04T05:30:00+00:00"]
+    await world.run_until(dt.datetime(2026, 3, 4, 6, 1, tzinfo=UTC))
+    assert service._collecting is not None and not service._collecting.done()
+    await service.stop()
+    assert service._collecting.cancelled()
