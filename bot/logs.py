@@ -48,12 +48,14 @@ def log_context(**fields: object) -> Iterator[None]:
     Context variables follow asyncio tasks, so a task started inside keeps the fields.
     ``None`` values are left out.
     """
-    merged = {**_context.get(), **{k: str(v) for k, v in fields.items() if v is not None}}
-    token = _context.set(merged)
+    previous = _context.get()
+    _context.set({**previous, **{k: str(v) for k, v in fields.items() if v is not None}})
     try:
         yield
     finally:
-        _context.reset(token)
+        # Not ``reset(token)``: a coroutine started eagerly and finished inside a Task (the
+        # Slack adapter does that) exits in a copy of the context it entered.
+        _context.set(previous)
 
 
 def current_context() -> dict[str, str]:
