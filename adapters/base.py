@@ -19,10 +19,13 @@ class Adapter(Protocol):
     platform: str
 
     async def start(self) -> None:
-        """Connect and begin taking interactions; returns once running."""
+        """Connect and begin taking interactions; returns once running, or once the platform
+        turns out to be unreachable (it then keeps reconnecting in the background, with
+        backoff, so one platform's outage never holds up the others). Raises only for a
+        configuration the platform refuses (a rejected token), which no retry can fix."""
 
     async def stop(self) -> None:
-        """Stop taking interactions and close connections."""
+        """Stop taking interactions, stop reconnecting, and close connections."""
 
     async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
         """Post a response to a channel without a triggering interaction (digests, quiz)."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from rich.console import Console
 
@@ -22,6 +24,8 @@ from bot.storage import DataDirLocked
 from knowledge.loader import KnowledgeError
 
 EXIT_USAGE = 2
+ADAPTER_STOP_TIMEOUT = 10.0  # seconds one platform may take to close before we move on
+T = TypeVar("T")
 
 
 class StartupError(Exception):
@@ -142,31 +146,84 @@ def _discord_invite(settings: Settings, err: Console) -> int:
 
 
 async def _start_platforms(app: App, settings: Settings) -> list[Any]:
-    """Every configured platform adapter, started in this loop and registered for posts."""
+    """Every configured platform adapter, started in this loop and registered for posts.
+
+    If one cannot start (or the start is cancelled by a stop signal), the ones already
+    started are stopped again before the error goes on. Once started, each adapter keeps
+    its own connection alive (reconnecting with backoff), so one platform's outage never
+    takes the process, or the other platforms, down with it.
+    """
     started: list[Any] = []
-    log = logging.getLogger("framework_coach")
-    for platform in settings.platforms():
-        if platform == "discord":
-            from adapters.discord import start_discord
-
-            try:
-                adapter = await start_discord(app.core, settings)
-            except RuntimeError as exc:
-                raise StartupError(f"Discord: {exc}") from None
-        elif platform == "slack":
-            from adapters.slack import SlackConfigError, start_slack
-
-            try:
-                adapter = await start_slack(app.core, settings)
-            except SlackConfigError as exc:
-                raise StartupError(f"Slack: {exc}") from None
-        else:
-            log.warning("%s is configured, but its adapter is not part of this release yet",
-                        platform)
-            continue
-        app.outbox.register(platform, adapter)
-        started.append(adapter)
+    try:
+        for platform in settings.platforms():
+            adapter = _adapter_for(platform, app, settings)
+            if adapter is None:
+                continue
+            started.append(adapter)  # a start failing half-way still needs its stop
+            await _start_adapter(platform, adapter)
+            app.outbox.register(platform, adapter)
+    except BaseException:
+        await _stop_adapters(started)
+        raise
     return started
+
+
+def _adapter_for(platform: str, app: App, settings: Settings) -> Any:
+    """The adapter for ``platform``, not started; None for a platform not in this release."""
+    if platform == "discord":
+        from adapters.discord import DiscordAdapter
+
+        return DiscordAdapter(app.core, settings)
+    if platform == "slack":
+        from adapters.slack import SlackAdapter, SlackConfigError
+
+        try:
+            return SlackAdapter(app.core, settings)
+        except SlackConfigError as exc:
+            raise StartupError(f"Slack: {exc}") from None
+    logging.getLogger("framework_coach").warning(
+        "%s is configured, but its adapter is not part of this release yet", platform)
+    return None
+
+
+async def _start_adapter(platform: str, adapter: Any) -> None:
+    """Start one adapter; a configuration the platform refuses becomes a ``StartupError``."""
+    from adapters.slack import SlackConfigError
+
+    try:
+        await adapter.start()
+    except SlackConfigError as exc:
+        raise StartupError(f"Slack: {exc}") from None
+    except RuntimeError as exc:
+        raise StartupError(f"{platform.capitalize()}: {exc}") from None
+
+
+async def _stop_adapters(adapters: list[Any]) -> None:
+    """Stop each adapter, bounded in time; one failing or hanging never keeps the others
+    (or the storage flush after them) from their turn."""
+    log = logging.getLogger("framework_coach")
+    for adapter in adapters:
+        try:
+            await asyncio.wait_for(adapter.stop(), ADAPTER_STOP_TIMEOUT)
+        except Exception:  # noqa: BLE001 - logged; shutting down goes on regardless
+            log.exception("stopping %s failed; carrying on with the shutdown",
+                          adapter.platform)
+
+
+async def _unless_stopped(stopping: asyncio.Event, work: Awaitable[T]) -> T | None:
+    """``work``'s result, or None when a stop signal comes first (``work`` is cancelled)."""
+    task = asyncio.ensure_future(work)
+    signal_seen = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({task, signal_seen}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        signal_seen.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+    return task.result()
 
 
 async def _run(settings: Settings, console: bool) -> int:
@@ -175,30 +232,51 @@ async def _run(settings: Settings, console: bool) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     _install_shutdown(loop, stopping)
+    adapters: list[Any] = []
+    waiters: set[asyncio.Future[Any]] = set()
     try:
-        adapters = await _start_platforms(app, settings)
-    except StartupError:
-        await app.close()
-        raise
-    waiters = {loop.create_task(stopping.wait())}
-    if console or not adapters:
-        terminal = ConsoleAdapter(app.core)
-        app.outbox.register(terminal.platform, terminal)
-        waiters.add(loop.create_task(terminal.run()))
-    resumed = await app.quiz.resume_all() if app.quiz else 0
-    if resumed:
-        log.info("resumed %d quiz session(s)", resumed)
-    await app.start_schedules()
-    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    log.info("stopping: no new digest runs, then platforms, quizzes and storage")
-    for waiter in waiters:
-        waiter.cancel()
-    if app.digests is not None:
-        await app.digests.stop()  # posts under way finish while the platforms are still up
-    for adapter in adapters:
-        await adapter.stop()
-    await app.close()
+        started = await _unless_stopped(stopping, _start_platforms(app, settings))
+        if started is None:
+            log.info("stopping: a stop signal came while the platforms were starting")
+            return 0
+        adapters = started
+        waiters.add(loop.create_task(stopping.wait()))
+        if console or not adapters:
+            terminal = ConsoleAdapter(app.core)
+            app.outbox.register(terminal.platform, terminal)
+            waiters.add(loop.create_task(terminal.run()))
+        resumed = await app.quiz.resume_all() if app.quiz else 0
+        if resumed:
+            log.info("resumed %d quiz session(s)", resumed)
+        await app.start_schedules()
+        names = [a.platform for a in adapters] or ["console"]
+        log.info("running: %s; SIGTERM or Ctrl-C stops", ", ".join(names))
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        log.info("stopping: no new digest runs or quiz timers, then platforms and storage")
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await _shut_down(app, adapters)
     return 0
+
+
+async def _shut_down(app: App, adapters: list[Any]) -> None:
+    """Stop in the order that loses nothing, every step even if one before it failed: no
+    new digest runs (posts under way finish while the platforms are still up), no quiz
+    timers (every running quiz is already on disk, to resume at the next start; a timer
+    left running could post into a platform that is closing), then the platforms, then
+    the storage flush (``App.close``)."""
+    steps = [("the digest scheduler", app.digests.stop if app.digests else None),
+             ("the quiz timers", app.quiz.shutdown if app.quiz else None)]
+    for name, step in steps:
+        if step is None:
+            continue
+        try:
+            await step()
+        except Exception:  # noqa: BLE001 - the platforms and storage must still close
+            logging.getLogger("framework_coach").exception("stopping %s failed", name)
+    await _stop_adapters(adapters)
+    await app.close()
 
 
 def _install_shutdown(loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:

@@ -4,6 +4,12 @@ Like the console adapter it only translates: an interaction becomes a ``Request`
 ``Core.press``), the core's ``Response`` becomes embeds and buttons. Only-to-requester
 responses are ephemeral; anything slower than ``defer_after`` (about a second) is deferred
 first and then followed up, well inside Discord's three-second window.
+
+Connection trouble: discord.py resumes or reconnects a dropped gateway by itself, with its
+own backoff. What it does not retry (a login while Discord is unreachable, or the client
+ending for any reason other than a refused configuration) the adapter's supervisor does: a
+fresh client after a wait from ``adapters.backoff``, logged, without restarting the process.
+A configuration Discord refuses (bad token, intents) stops Discord alone, for good.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from collections.abc import Awaitable, Callable
 from types import MappingProxyType
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from adapters.backoff import Backoff
 from adapters.base import Delivery
 from adapters.discord import delivery
 from adapters.discord.client import NO_PINGS, CoachClient
@@ -32,10 +40,14 @@ from bot.registry import CommandSpec
 log = logging.getLogger("framework_coach.discord")
 
 MANAGER_FLAGS = ("manage_channels", "manage_guild", "administrator")
+# Gateway close codes no reconnect can fix: authentication failed, invalid shard, sharding
+# required, invalid API version, invalid intents, disallowed intents.
+REFUSED_CLOSE_CODES = frozenset({4004, 4010, 4011, 4012, 4013, 4014})
 
 
 class DiscordAdapter:
-    """One discord.py client, started with ``client.start(token)`` as a task in this loop."""
+    """A discord.py client run by a supervisor task in this loop (``client.start(token)``,
+    restarted with backoff when it ends for a reason a retry may fix)."""
 
     platform = "discord"
 
@@ -47,6 +59,7 @@ class DiscordAdapter:
         defer_after: float = 1.0,
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 60.0,
+        backoff: Backoff | None = None,
     ) -> None:
         if settings.discord_token is None:
             raise ValueError("DISCORD_TOKEN is not set")
@@ -55,38 +68,80 @@ class DiscordAdapter:
         self.defer_after = defer_after
         self.guild_ready_timeout = guild_ready_timeout
         self.ready_timeout = ready_timeout
+        self.backoff = backoff or Backoff()
         self.ids = CustomIds()
         self.client: CoachClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._failed = asyncio.Event()  # an attempt failed; the supervisor is retrying
+        self._stopping = False
+        self._starting = False
         self._saved_urls: tuple[str, yarl.URL] | None = None
         # Called with the interaction id once its reply is complete (tests, metrics).
         self.after_reply: Callable[[int], None] | None = None
 
     # ------------------------------------------------------------------ contract
     async def start(self) -> None:
-        """Log in, sync commands if they changed, connect; return once READY (or, if the
-        gateway is slow, after ``ready_timeout`` with the client still trying)."""
+        """Log in, sync commands if they changed, connect; return once READY.
+
+        Raises ``RuntimeError`` when Discord refuses the configuration (a bad token, intents
+        not allowed): no retry can fix that. When Discord cannot be reached, returns after
+        the first failed attempt to log in or to open the gateway (or ``ready_timeout``),
+        still trying in the background.
+        """
         self._override_urls()
-        self._ready = asyncio.Event()
-        self.client = CoachClient(self, guild_ready_timeout=self.guild_ready_timeout)
+        self._ready, self._failed = asyncio.Event(), asyncio.Event()
+        self._stopping = False
         token = self.settings.discord_token.get_secret_value()  # type: ignore[union-attr]
-        self._task = asyncio.create_task(self.client.start(token), name="discord-client")
+        self._task = asyncio.create_task(self._supervise(token), name="discord-client")
         self._task.add_done_callback(self._client_ended)
         ready = asyncio.create_task(self._ready.wait())
-        done, _ = await asyncio.wait({self._task, ready}, timeout=self.ready_timeout,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if self._task in done:
+        failed = asyncio.create_task(self._failed.wait())
+        self._starting = True
+        try:
+            done, _ = await asyncio.wait({self._task, ready, failed},
+                                         timeout=self.ready_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._starting = False
             ready.cancel()
+            failed.cancel()
+        if self._task in done:
             await self.stop()
             exc = self._task.exception()
-            raise RuntimeError("the Discord client stopped while starting") from exc
-        if ready not in done:
-            ready.cancel()
-            log.warning("Discord not ready after %.0f s; still connecting in the background",
-                        self.ready_timeout)
+            why = f": {describe(exc)}" if exc is not None else ""
+            raise RuntimeError(f"the client stopped while starting{why}") from exc
+        if not self._ready.is_set():
+            log.warning("Discord: not connected yet; still trying in the background")
+
+    async def _supervise(self, token: str) -> None:
+        """Run a client until the adapter stops; replace it, after a backoff wait, whenever
+        it ends. Ends (raising) only when Discord refuses the configuration."""
+        while not self._stopping:
+            client = self.client = CoachClient(self, guild_ready_timeout=self.guild_ready_timeout)
+            try:
+                await client.start(token)
+                problem = "the client stopped"
+            except Exception as exc:
+                if refused(exc):
+                    raise
+                problem = describe(exc)
+                if not _expected(exc):
+                    log.error("Discord: unexpected failure", exc_info=exc)
+            finally:
+                await client.close()
+            if self._stopping:
+                return
+            if self._ready.is_set():  # it was connected: this is a new outage
+                self.backoff.reset()
+                self._ready.clear()
+            delay = self.backoff.next()
+            log.warning("Discord: %s; starting a new connection in %.1f s", problem, delay)
+            self._failed.set()
+            await asyncio.sleep(delay)
 
     async def stop(self) -> None:
+        self._stopping = True
         client, task = self.client, self._task
         if client is not None:
             await client.close()
@@ -97,20 +152,29 @@ class DiscordAdapter:
                 await task
         self._restore_urls()
 
+    def _connected(self) -> discord.Client | None:
+        """The client, if it can talk to Discord's REST API now (logged in, not closed)."""
+        client = self.client
+        if client is None or client.is_closed() or client.user is None:
+            return None
+        return client
+
     async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
         """Post to a channel (digests, quiz questions): split into messages if it must be."""
-        if self.client is None or self.client.is_closed():
+        client = self._connected()
+        if client is None:
             return Delivery(ok=False, error="Discord is not connected")
-        return await delivery.send(self.client, channel_id, self._render(response))
+        return await delivery.send(client, channel_id, self._render(response))
 
     async def edit(
         self, tenant_id: str, channel_id: str, message_id: str, response: Response
     ) -> Delivery:
         """Replace a message the bot posted (a quiz question when it closes)."""
-        if self.client is None or self.client.is_closed():
+        client = self._connected()
+        if client is None:
             return Delivery(ok=False, error="Discord is not connected")
         message = self._render(response, single=True)[0]
-        return await delivery.edit(self.client, channel_id, message_id, message)
+        return await delivery.edit(client, channel_id, message_id, message)
 
     # ------------------------------------------------------------------ interactions
     def context(self, interaction: discord.Interaction) -> Context:
@@ -217,9 +281,36 @@ class DiscordAdapter:
         if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None:
-            log.error("the Discord client stopped: %s", exc.__class__.__name__,
-                      exc_info=exc)
+        if exc is not None and not self._starting:  # at start, start() raises it instead
+            log.error("Discord: %s; not reconnecting (fix the configuration and restart; "
+                      "the other platforms keep running)", describe(exc))
+
+
+def refused(exc: BaseException) -> bool:
+    """Discord refused the configuration itself: retrying would only be refused again."""
+    if isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+        return True
+    return isinstance(exc, discord.ConnectionClosed) and exc.code in REFUSED_CLOSE_CODES
+
+
+def _expected(exc: BaseException) -> bool:
+    """Failures of the network or of Discord, as opposed to a bug worth a traceback."""
+    return isinstance(exc, OSError | TimeoutError | aiohttp.ClientError | discord.HTTPException
+                      | discord.GatewayNotFound | discord.ConnectionClosed)
+
+
+def describe(exc: BaseException) -> str:
+    """One short, token-free line for the log."""
+    if isinstance(exc, discord.LoginFailure):
+        return "Discord rejected DISCORD_TOKEN"
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return "Discord refused the gateway intents"
+    if isinstance(exc, discord.ConnectionClosed):
+        return f"the gateway closed the connection (code {exc.code})"
+    if isinstance(exc, discord.HTTPException):
+        return f"Discord answered HTTP {exc.status}"
+    kind = type(exc).__name__
+    return f"Discord unreachable ({kind})" if _expected(exc) else f"unexpected {kind}"
 
 
 async def start_discord(core: Core, settings: Settings, **options: Any) -> DiscordAdapter:

@@ -89,6 +89,12 @@ class CoachClient(discord.Client):
         log.info("connected to Discord as %s (%s servers)", self.user, len(self.guilds))
         self.adapter._ready.set()
 
+    async def on_disconnect(self) -> None:
+        # discord.py retries the gateway itself; a start still waiting for READY should
+        # stop waiting (the other platforms go on) and let it retry in the background.
+        if not self.adapter._ready.is_set():
+            self.adapter._failed.set()
+
 
 # ---------------------------------------------------------------------------- commands
 

@@ -10,12 +10,15 @@ one is acknowledged at once and answered through ``response_url``. Button clicks
 acknowledged at once and answered through ``response_url`` (ephemeral for private answers).
 
 Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL needed), else HTTP mode on
-``PORT`` at ``/slack/events``, verified with ``SLACK_SIGNING_SECRET``.
+``PORT`` at ``/slack/events``, verified with ``SLACK_SIGNING_SECRET``. A Socket Mode
+connection that drops is reconnected with backoff (``socket.py``), without a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import re
 from collections.abc import Awaitable, Coroutine, Generator
@@ -23,16 +26,17 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.backoff import Backoff
 from adapters.base import Delivery
 from adapters.slack.delivery import Pacer, Poster
 from adapters.slack.permissions import Permissions
 from adapters.slack.render import ACTION_PREFIX, Rendered, button_id, render, unescape
+from adapters.slack.socket import ResilientSocketClient, SocketHandler
 from bot.config import Settings
 from bot.core import RUN_PREFIX, Core
 from bot.models import Context, Response, error
@@ -44,6 +48,7 @@ PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 ACK_BUDGET = 2.0  # seconds of Slack's 3 spent computing before we ack and follow up
 DEFAULT_API_URL = "https://slack.com/api/"
+CONNECT_TIMEOUT = 10.0  # seconds start() waits for the socket before going on without it
 
 
 class SlackConfigError(ValueError):
@@ -65,6 +70,8 @@ class SlackAdapter:
         ack_budget: float = ACK_BUDGET,
         pacer: Pacer | None = None,
         permissions: Permissions | None = None,
+        backoff: Backoff | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
         if not settings.slack_bot_token:
             raise SlackConfigError("SLACK_BOT_TOKEN is not set")
@@ -80,6 +87,8 @@ class SlackAdapter:
         self.host = host
         self.port = settings.port if port is None else port
         self.ack_budget = ack_budget
+        self.backoff = backoff or Backoff()
+        self.connect_timeout = connect_timeout
         self.client = AsyncWebClient(
             token=settings.slack_bot_token.get_secret_value(),
             base_url=settings.slack_api_url or DEFAULT_API_URL,
@@ -100,7 +109,8 @@ class SlackAdapter:
         self.poster = Poster(self.client, pacer)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
-        self._socket: AsyncSocketModeHandler | None = None
+        self._socket: SocketHandler | None = None
+        self._connecting: asyncio.Task[None] | None = None
         for spec in core.registry.commands():
             self.bolt.command(f"/{spec.name_on(PLATFORM)}")(self._on_command)
         self.bolt.action(re.compile(rf"^{re.escape(ACTION_PREFIX)}\d+$"))(self._on_action)
@@ -110,19 +120,26 @@ class SlackAdapter:
         """Check the tokens, then connect (Socket Mode) or listen (HTTP mode).
 
         Raises ``SlackConfigError`` when Slack rejects a token, rather than retrying a
-        connection that cannot succeed; a Slack outage only logs and keeps trying.
+        connection that cannot succeed. A Slack outage only logs: the socket keeps trying
+        in the background, with backoff, and the other platforms start meanwhile.
         """
         await self._check("SLACK_BOT_TOKEN", self.client.auth_test())
         if self.mode == "socket":
             assert self.app_token
             opened = await self._check("SLACK_APP_TOKEN", self.client.apps_connections_open(
                 app_token=self.app_token))
-            self._socket = AsyncSocketModeHandler(self.bolt, self.app_token,
-                                                  web_client=self.client, logger=log)
-            if opened:
-                self._socket.client.wss_uri = opened.get("url")
-            await self._socket.connect_async()
-            log.info("Slack: connected in Socket Mode")
+            client = ResilientSocketClient(self.app_token, web_client=self.client,
+                                           backoff=self.backoff)
+            self._socket = SocketHandler(self.bolt, client)
+            self._connecting = asyncio.ensure_future(
+                client.establish(opened.get("url") if opened else None))
+            if opened:  # Slack answered: the socket normally opens at once
+                await asyncio.wait({self._connecting}, timeout=self.connect_timeout)
+            if self._connecting.done():
+                log.info("Slack: connected in Socket Mode")
+            else:
+                log.warning("Slack: Socket Mode not connected yet; still trying in the "
+                            "background")
         else:
             self._runner = web.AppRunner(self.bolt.web_app(path=EVENTS_PATH), access_log=None)
             await self._runner.setup()
@@ -150,6 +167,11 @@ class SlackAdapter:
         return None
 
     async def stop(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+            self._connecting = None
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
@@ -323,15 +345,21 @@ async def _await(awaitable: _Resumed) -> Any:
 def eager(coro: Coroutine[Any, Any, Response]) -> Response | asyncio.Future[Response]:
     """Run ``coro`` now, up to its first real wait: its result if it never waits (most
     commands), else a Task running the rest. Saves a task and a loop round trip per command
-    (Python 3.12's eager tasks do the same)."""
+    (Python 3.12's eager tasks do the same).
+
+    Both parts run in one copied context, as a task would: a context variable set before
+    the first wait (``log_context``) is then reset in the context that set it.
+    """
+    context = contextvars.copy_context()
     try:
-        first = coro.send(None)
+        first = context.run(coro.send, None)
     except StopIteration as stop:
         return stop.value
     except BaseException:
         coro.close()
         raise
-    return asyncio.ensure_future(_await(_Resumed(coro, first)))
+    return asyncio.get_running_loop().create_task(_await(_Resumed(coro, first)),
+                                                  context=context)
 
 
 def _failed() -> Response:

@@ -8,8 +8,10 @@ Replies have ``Content-Type: application/json`` exactly (discord.py parses nothi
 429s carry ``Via`` (without it discord.py takes a 429 for a Cloudflare ban).
 
 Tests push interactions through ``dispatch`` and read what the client sent in ``posts``.
-Failures are injected with ``fail_next``. Everything listens on 127.0.0.1, port chosen by
-the OS.
+Failures are injected with ``fail_next``; the gateway can be dropped (``drop_gateway``) or
+refused (``refuse_gateway``) to exercise reconnection, and a client that comes back may
+RESUME its session. ``until`` waits for any condition on what the fake has seen, without
+sleeping. Everything listens on 127.0.0.1, port chosen by the OS.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import contextlib
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,7 @@ GUILD_ID = 910000000000000001
 BODY: web.RequestKey[Any] = web.RequestKey("body", object)
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+WAIT = 10.0  # seconds: a safety net for awaits, never a timing assumption
 
 BOT_USER = {
     "id": str(BOT_ID),
@@ -83,13 +86,21 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 class FakeDiscord:
-    def __init__(self) -> None:
+    def __init__(self, token: str | None = None) -> None:
+        # What the fake expects after "Bot "; default: the module's TOKEN, read per request.
+        # (A bot process checks the token's shape, so it needs one shaped like a real one.)
+        self.token = token
         self._ids = itertools.count(950000000000000001)
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
         self.syncs: list[tuple[str, list[dict[str, Any]]]] = []  # (scope, payload)
         self.posts: list[Post] = []
         self.messages: dict[int, dict[str, Any]] = {}
         self.identifies: list[dict[str, Any]] = []
+        self.resumes: list[dict[str, Any]] = []
+        self.refused = 0  # gateway connections answered 503 while ``refuse_gateway`` is on
+        self._refusing = False
+        self._sessions: set[str] = set()
+        self._changed = asyncio.Condition()
         self.gateway_queries: list[dict[str, str]] = []
         self.callbacks: dict[int, dict[str, Any]] = {}
         self._originals: dict[str, int] = {}  # interaction token -> original message id
@@ -161,6 +172,32 @@ class FakeDiscord:
     async def wait_identified(self, timeout: float = 10.0) -> None:
         await asyncio.wait_for(self._identified.wait(), timeout)
 
+    async def until(self, predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
+        """Wait until ``predicate()`` is truthy (checked after every request and gateway
+        event) and return its value; ``timeout`` is only a safety net."""
+        async def arrived() -> Any:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+                return predicate()
+        return await asyncio.wait_for(arrived(), timeout)
+
+    @property
+    def sessions(self) -> int:
+        """Gateway sessions established or resumed so far (IDENTIFY + RESUME)."""
+        return len(self.identifies) + len(self.resumes)
+
+    def refuse_gateway(self, refuse: bool = True) -> None:
+        """While on, every gateway connection attempt is answered 503 (Discord is down)."""
+        self._refusing = refuse
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the client's gateway connection from Discord's side (4000: unknown error,
+        which a client may resume)."""
+        ws = self._ws
+        assert ws is not None and not ws.closed, "no client connected"
+        self._ws = None
+        await ws.close(code=code)
+
     def reset_gateway(self) -> None:
         """Before a client restart: the next IDENTIFY is awaited afresh."""
         self._identified = asyncio.Event()
@@ -225,7 +262,7 @@ class FakeDiscord:
             payload["message"] = message
         return payload
 
-    async def dispatch(self, payload: dict[str, Any], timeout: float = 10.0) -> asyncio.Future:
+    async def dispatch(self, payload: dict[str, Any], timeout: float = WAIT) -> asyncio.Future:
         """Send an INTERACTION_CREATE; returns a future for the client's callback body."""
         assert self._ws is not None and not self._ws.closed, "no client connected"
         iid = int(payload["id"])
@@ -245,7 +282,15 @@ class FakeDiscord:
                 and int(p.message["channel_id"]) == channel_id]
 
     # ------------------------------------------------------------------ gateway
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self._refusing:
+            self.refused += 1
+            await self._notify()
+            return _json({"message": "Service Unavailable", "code": 0}, 503)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.gateway_queries.append(dict(request.query))
@@ -262,17 +307,27 @@ class FakeDiscord:
                 self.identifies.append(frame["d"])
                 self._ws = ws
                 self._seq = 1
+                session = f"session-{self.next_id()}"
+                self._sessions.add(session)
                 ready = {
                     "v": 10,
                     "user": BOT_USER,
                     "guilds": [],
-                    "session_id": f"session-{self.next_id()}",
+                    "session_id": session,
                     "resume_gateway_url": self.gateway_url,
                     "application": {"id": str(APP_ID), "flags": 0},
                 }
                 await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": ready}))
                 self._identified.set()
-            elif op == 6:  # resume: not supported, start a new session
+                await self._notify()
+            elif op == 6 and frame["d"].get("session_id") in self._sessions:  # resume
+                self.resumes.append(frame["d"])
+                self._ws = ws
+                self._seq += 1
+                await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": self._seq,
+                                              "d": {}}))
+                await self._notify()
+            elif op == 6:  # resume of a session this fake never issued: start a new one
                 await ws.send_str(json.dumps({"op": 9, "d": False}))
         return ws
 
@@ -287,12 +342,18 @@ class FakeDiscord:
             body = json.loads(text) if text else None
         self.requests.append((request.method, request.path_qs, body))
         request[BODY] = body
+        try:
+            return await self._answer(request, handler)
+        finally:
+            await self._notify()
+
+    async def _answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
         for failure in list(self._failures):
             if failure.method == request.method and failure.path.search(request.path):
                 self._failures.remove(failure)
                 return _json(failure.body, failure.status, failure.headers)
         webhook = request.path.startswith(("/api/v10/webhooks/", "/api/v10/interactions/"))
-        if not webhook and request.headers.get("Authorization") != f"Bot {TOKEN}":
+        if not webhook and request.headers.get("Authorization") != f"Bot {self.token or TOKEN}":
             return _json({"message": "401: Unauthorized", "code": 0}, 401)
         return await handler(request)
 

@@ -2,8 +2,9 @@
 client that sends correctly signed requests the way Slack does.
 
 Everything listens on 127.0.0.1 with an OS-chosen port. The fake records every call and
-lets tests await "the n-th call to X" instead of sleeping; failures (errors, 429 with
-Retry-After) can be scripted per method.
+lets tests await "the n-th call to X" (or any condition, ``until``) instead of sleeping;
+failures (errors, 429 with Retry-After) can be scripted per method, and Socket Mode can be
+dropped (``drop_socket``) or refused (``refuse_sockets``) to exercise reconnection.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import time
 import urllib.parse
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +65,9 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_ready = asyncio.Event()
         self.socket_replies = asyncio.Queue()
+        self.socket_messages: list[dict[str, Any]] = []  # every reply, kept (not consumed)
+        self.refused = 0  # apps.connections.open answered 503 while ``refuse_sockets`` is on
+        self._refusing = False
         self.port = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -112,6 +117,38 @@ class FakeSlack:
                 return self.of(method)[:count]
         return await asyncio.wait_for(arrived(), WAIT)
 
+    async def until(self, predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
+        """Wait until ``predicate()`` is truthy (checked after every call, socket connection
+        and socket message) and return its value; ``timeout`` is only a safety net."""
+        async def arrived() -> Any:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+                return predicate()
+        return await asyncio.wait_for(arrived(), timeout)
+
+    @property
+    def sockets(self) -> int:
+        """Socket Mode connections opened so far."""
+        return len(self._sockets)
+
+    @property
+    def socket_open(self) -> bool:
+        return bool(self._sockets) and not self._sockets[-1].closed
+
+    def refuse_sockets(self, refuse: bool = True) -> None:
+        """While on, ``apps.connections.open`` answers 503 (Slack is down for the app)."""
+        self._refusing = refuse
+
+    async def drop_socket(self) -> None:
+        """Close the app's Socket Mode connection from Slack's side."""
+        assert self.socket_open, "no socket connected"
+        await self._sockets[-1].close()
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
     async def _record(self, call: Call) -> None:
         async with self._changed:
             self.calls.append(call)
@@ -133,6 +170,10 @@ class FakeSlack:
         status, headers = 200, {}
         if token != f"Bearer {expected}":
             call.reply = {"ok": False, "error": "invalid_auth"}
+        elif method == "apps.connections.open" and self._refusing:
+            self.refused += 1
+            status, call.reply = 503, {"ok": False, "error": "service_unavailable"}
+            await self._notify()
         elif self._failures[method]:
             failure = self._failures[method].popleft()
             if failure.retry_after is not None:
@@ -176,13 +217,19 @@ class FakeSlack:
         await ws.send_json({"type": "hello", "num_connections": 1,
                             "debug_info": {"host": "fake"}, "connection_info": {"app_id": "A1"}})
         self._socket_ready.set()
+        await self._notify()
         async for msg in ws:
             if msg.type == aiohttp.WSMsgType.TEXT:
-                await self.socket_replies.put(json.loads(msg.data))  # type: ignore[union-attr]
+                reply = json.loads(msg.data)
+                self.socket_messages.append(reply)
+                await self.socket_replies.put(reply)  # type: ignore[union-attr]
+                await self._notify()
+        await self._notify()
         return ws
 
     async def send_envelope(self, envelope: dict[str, Any]) -> None:
         await asyncio.wait_for(self._socket_ready.wait(), WAIT)
+        await self.until(lambda: self.socket_open)
         await self._sockets[-1].send_json(envelope)
 
     async def socket_reply(self) -> dict[str, Any]:

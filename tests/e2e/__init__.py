@@ -1,0 +1,1 @@
+"""End-to-end tests: the bot as a process, against local fakes of Slack and Discord."""
