@@ -31,7 +31,7 @@ from adapters.backoff import Backoff
 from adapters.base import Delivery
 from adapters.discord import delivery
 from adapters.discord.client import NO_PINGS, CoachClient
-from adapters.discord.render import CustomIds, Message, render
+from adapters.discord.render import CustomIds, Message, release, render
 from bot.config import Settings
 from bot.core import Core
 from bot.models import Context, Request, Response, Visibility
@@ -234,12 +234,14 @@ class DiscordAdapter:
         private = response.visibility is Visibility.PRIVATE
         messages = self._render(response)
         first, rest = messages[0], messages[1:]
+        kwargs = first.kwargs()
         if not deferred:
-            await interaction.response.send_message(**first.kwargs(), ephemeral=private,
+            await interaction.response.send_message(**kwargs, ephemeral=private,
                                                     allowed_mentions=NO_PINGS)
+            release(kwargs)
         else:
-            await interaction.edit_original_response(**first.kwargs(),
-                                                     allowed_mentions=NO_PINGS)
+            await interaction.edit_original_response(**kwargs, allowed_mentions=NO_PINGS)
+            release(kwargs)
             if not private:
                 # A private "thinking…" cannot become a channel message. The answer is now
                 # in it (so a failure below still leaves the requester an answer); post it
@@ -252,8 +254,9 @@ class DiscordAdapter:
 
     async def _follow(self, interaction: discord.Interaction, message: Message,
                       private: bool) -> None:
-        await interaction.followup.send(**message.kwargs(), ephemeral=private,
-                                        allowed_mentions=NO_PINGS)
+        kwargs = message.kwargs()
+        await interaction.followup.send(**kwargs, ephemeral=private, allowed_mentions=NO_PINGS)
+        release(kwargs)
 
     # ------------------------------------------------------------------ helpers
     def _render(self, response: Response, *, single: bool = False) -> list[Message]:

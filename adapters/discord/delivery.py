@@ -15,7 +15,7 @@ import aiohttp
 import discord
 
 from adapters.base import Delivery
-from adapters.discord.render import Message
+from adapters.discord.render import Message, release
 
 log = logging.getLogger("framework_coach.discord")
 
@@ -38,9 +38,11 @@ async def send(client: discord.Client, channel_id: str, messages: list[Message])
     first: str | None = None
     for message in messages:
         try:
-            sent = await target.send(**message.kwargs())
+            kwargs = message.kwargs()
+            sent = await target.send(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Delivery
             return failure(exc, channel_id, first)
+        release(kwargs)
         first = first or str(sent.id)
     return Delivery(ok=True, message_id=first)
 
@@ -60,6 +62,7 @@ async def edit(
         await partial.edit(**kwargs)
     except Exception as exc:  # noqa: BLE001
         return failure(exc, channel_id, None)
+    release(kwargs)
     return Delivery(ok=True, message_id=message_id)
 
 

@@ -162,6 +162,15 @@ class Message:
         return out
 
 
+def release(kwargs: dict[str, Any]) -> None:
+    """Stop a sent message's View: clicks reach ``CoreButton`` through its id template, so
+    discord.py need not keep the View (it keeps a private reply's for 15 minutes and a
+    channel message's for ever, with a timer task each: memory that grows with traffic)."""
+    view = kwargs.get("view")
+    if view is not None:
+        view.stop()
+
+
 def embed_size(embed: discord.Embed) -> int:
     total = size(embed.title or "") + size(embed.description or "")
     for f in embed.fields:

@@ -253,6 +253,20 @@ async def test_private_answers_are_ephemeral(discord_user: DiscordHarness) -> No
     assert bad.visible_to == "ada"
 
 
+async def test_sent_views_are_not_kept_alive_but_their_buttons_still_work(
+    discord_user: DiscordHarness,
+) -> None:
+    """discord.py would keep each private reply's View (and a timer task) for 15 minutes."""
+    for n in range(5):
+        (bad,) = await discord_user.command(f"/framework role:astronaut{n}", user="ada",
+                                            channel="general")
+        assert bad.button_ids
+    timers = [t for t in asyncio.all_tasks() if "timeout_task" in repr(t.get_coro())]
+    assert timers == []
+    (pressed,) = await discord_user.press(bad.button_ids[0], user="ada", channel="general")
+    assert "Unknown role" not in pressed.text and pressed.text
+
+
 async def test_role_autocomplete_uses_the_core_matcher(
     discord_user: DiscordHarness, fake: FakeDiscord, core: Core
 ) -> None:
