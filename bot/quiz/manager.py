@@ -1,8 +1,9 @@
 """Runs quiz sessions: one per channel, timed on the injected clock, persisted after each event.
 
 The manager owns I/O around the pure ``QuizSession``: it posts questions through the outbox,
-waits on the clock for deadlines, records every accepted answer durably before confirming
-it, and saves the session state so a restart resumes the game with its scores.
+waits on the clock for deadlines, saves every accepted answer durably before confirming it
+(one small write), saves the session state at each step so a restart resumes the game, and
+adds a question's answers to the scores when it closes (once, even across a crash).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.models import Context, Response
 from bot.quiz import render
 from bot.quiz.bank import QuestionBank, bank_key
 from bot.quiz.session import Outcome, Phase, QuizSession
-from bot.storage import AnswerRecord, GameResult, Store, Tenant
+from bot.storage import AnswerRecord, Fold, GameResult, Store, Tenant
 from knowledge.schema import Question
 
 log = logging.getLogger("framework_coach.quiz")
@@ -125,18 +126,14 @@ class QuizManager:
             now = self.clock.now()
             result = session.answer(ctx.user_id, ctx.user_name, o_index, q_index, now)
             if result.outcome is Outcome.ACCEPTED:
-                assert result.answer is not None and result.player is not None
-                record = AnswerRecord(
-                    channel_id=session.channel_id, user_id=ctx.user_id,
-                    user_name=ctx.user_name, question_id=session.question_ids[q_index],
-                    correct=result.answer.correct, points=result.answer.points,
-                    answered_at=now, response_ms=result.answer.response_ms,
-                    streak=result.player.streak,
+                # Durable before it is confirmed: the press itself, which replays through the
+                # state machine after a restart (one small write, not the whole state).
+                await self.store.save_quiz_answer(
+                    Tenant(session.platform, session.tenant_id), session.channel_id,
+                    {"session_id": session.id, "question": q_index, "user_id": ctx.user_id,
+                     "user_name": ctx.user_name, "option": o_index,
+                     "answered_at": now.isoformat()},
                 )
-                tenant = Tenant(session.platform, session.tenant_id)
-                # One group commit makes both durable before the answer is confirmed.
-                await asyncio.gather(self.store.record_answer(tenant, record),
-                                     self._save(session))
                 if session.everyone_answered():
                     running.wake.set()
         return _answer_reply(result.outcome, result.answer.option if result.answer else None)
@@ -161,6 +158,7 @@ class QuizManager:
                 log.warning("dropping unreadable quiz state in %s", saved.channel_id)
                 await self.store.delete_quiz_session(saved.tenant, saved.channel_id)
                 continue
+            _replay(session, saved.answers)
             key = (session.platform, session.tenant_id, session.channel_id)
             if key not in self._running and session.phase is not Phase.FINISHED:
                 self._launch(key, session)
@@ -247,6 +245,7 @@ class QuizManager:
     async def _close_question(self, session: QuizSession, pause: float) -> None:
         question = self._question(session)
         session.close_question(self.clock.now(), pause)
+        await self._count_answers(session)
         await self._save(session)
         if session.message_id:
             await self.outbox.edit(session.platform, session.tenant_id, session.channel_id,
@@ -258,6 +257,7 @@ class QuizManager:
     async def _finish(self, key: Key, session: QuizSession) -> Response:
         final = render.final_message(session, stopped=session.stopped_by is not None)
         tenant = Tenant(session.platform, session.tenant_id)
+        await self._count_answers(session)  # a no-op unless the game broke off mid-question
         if session.players:
             winners = {p.user_id for p in session.winners()}
             await self.store.record_game_result(tenant, session.channel_id, [
@@ -278,9 +278,35 @@ class QuizManager:
             raise LookupError(f"question {qid} is no longer in the bank")
         return found
 
+    async def _count_answers(self, session: QuizSession) -> None:
+        """Add the current question's answers to the scores, once (``Fold``), before the state
+        that says the question is closed is saved: a crash in between closes it again."""
+        assert session.opened_at is not None
+        records = [
+            AnswerRecord(
+                channel_id=session.channel_id, user_id=user_id, user_name=player.name,
+                question_id=session.question_ids[session.index], correct=answer.correct,
+                points=answer.points, response_ms=answer.response_ms, streak=player.streak,
+                answered_at=session.opened_at + dt.timedelta(milliseconds=answer.response_ms),
+            )
+            for user_id, answer in session.answers.items()
+            if (player := session.players.get(user_id)) is not None
+        ]
+        fold = Fold(session.channel_id, session.id, session.index)
+        await self.store.record_answers(Tenant(session.platform, session.tenant_id), records, fold)
+
     async def _save(self, session: QuizSession) -> None:
         await self.store.save_quiz_session(Tenant(session.platform, session.tenant_id),
                                            session.channel_id, session.to_dict())
+
+
+def _replay(session: QuizSession, answers: list[dict]) -> None:
+    """Apply answers saved after the state, in the order given: the session is pure, so the
+    replay recomputes exactly the points and streaks the players were told."""
+    for saved in sorted(answers, key=lambda a: a["answered_at"]):
+        if saved.get("session_id") == session.id:
+            session.answer(saved["user_id"], saved["user_name"], saved["option"],
+                           saved["question"], dt.datetime.fromisoformat(saved["answered_at"]))
 
 
 def _answer_reply(outcome: Outcome, option: int | None) -> Response:

@@ -35,8 +35,14 @@ SCHEMAS: dict[str, dict[str, TableSpec]] = {
         "subscriptions": TableSpec(("channel_id",)),
         "posted": TableSpec(("channel_id", "period_key"), ("channel_id",)),
     },
-    "quiz": {"sessions": TableSpec(("channel_id",))},
+    "quiz": {
+        "sessions": TableSpec(("channel_id",)),
+        # answers given since the session state was last saved (folded in at the next save)
+        "answers": TableSpec(("channel_id", "user_id"), ("channel_id",)),
+    },
     "scores": {
+        # per channel: the last (session, question) whose answers are in the totals
+        "folds": TableSpec(("channel_id",)),
         "totals": TableSpec(("channel_id", "user_id"), ("user_id", "channel_id")),
         "weekly": TableSpec(("channel_id", "user_id", "week"), ("user_id", "week")),
         "reviews": TableSpec(("user_id", "question_id"), ("user_id",)),

@@ -110,6 +110,15 @@ class AnswerRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Fold:
+    """Which question of which game a batch of answers belongs to (counted at most once)."""
+
+    channel_id: str
+    session_id: str
+    question: int
+
+
+@dataclass(frozen=True, slots=True)
 class GameResult:
     """A player's outcome in one finished quiz game."""
 
@@ -163,6 +172,7 @@ class QuizSession:
     channel_id: str
     state: dict[str, Any] = field(default_factory=dict)
     updated_at: dt.datetime | None = None
+    answers: list[dict[str, Any]] = field(default_factory=list)  # saved after ``state``
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .codec import dt_to_str, iso_week, str_to_dt
 from .partition import Doc, Partition
-from .records import AnswerRecord, GameResult, LeaderboardEntry, ReviewItem, UserStats
+from .records import AnswerRecord, Fold, GameResult, LeaderboardEntry, ReviewItem, UserStats
 
 _COUNTERS = (
     "answered",
@@ -42,6 +42,18 @@ def empty_total(channel_id: str, user_id: str) -> Doc:
         "first_answered_at": None,
         "last_answered_at": None,
     }
+
+
+def mark_fold(p: Partition, fold: Fold) -> bool:
+    """Note that ``fold``'s answers are counted; False if they already were."""
+    last = p["folds"].get(fold.channel_id)
+    if last and last["session_id"] == fold.session_id and last["question"] >= fold.question:
+        return False
+    p.put(
+        "folds",
+        {"channel_id": fold.channel_id, "session_id": fold.session_id, "question": fold.question},
+    )
+    return True
 
 
 def apply_answer(p: Partition, a: AnswerRecord) -> None:

@@ -36,6 +36,7 @@ from .records import (
     GLOBAL_TENANT,
     AnswerRecord,
     DigestRecord,
+    Fold,
     GameResult,
     LeaderboardEntry,
     QuizSession,
@@ -313,6 +314,7 @@ class Store:
     async def save_quiz_session(
         self, tenant: Tenant, channel_id: str, state: dict[str, Any]
     ) -> None:
+        """Save the whole game; answers saved one by one since then are now part of it."""
         _check_tenant(tenant)
         state = json_clone(state, "quiz state")
         p = self._write(tenant, "quiz")
@@ -320,6 +322,17 @@ class Store:
             "sessions",
             {"channel_id": channel_id, "state": state, "updated_at": dt_to_str(self._clock.now())},
         )
+        _drop_quiz_answers(p, channel_id)
+        await self._commit(p)
+
+    async def save_quiz_answer(
+        self, tenant: Tenant, channel_id: str, answer: dict[str, Any]
+    ) -> None:
+        """Save one answer to the running game (``answer["user_id"]`` keys it) without
+        rewriting the whole state: a small write, in the same partition as the state."""
+        _check_tenant(tenant)
+        p = self._write(tenant, "quiz")
+        p.put("answers", {**json_clone(answer, "quiz answer"), "channel_id": channel_id})
         await self._commit(p)
 
     async def load_quiz_session(self, tenant: Tenant, channel_id: str) -> dict[str, Any] | None:
@@ -331,6 +344,7 @@ class Store:
         _check_tenant(tenant)
         p = self._write(tenant, "quiz")
         removed = p.delete("sessions", channel_id)
+        _drop_quiz_answers(p, channel_id)
         await self._commit(p)
         return removed
 
@@ -338,7 +352,11 @@ class Store:
         """Every tenant's saved sessions (to resume games after a restart)."""
         return [
             QuizSession(
-                p.tenant, d["channel_id"], copy.deepcopy(d["state"]), str_to_dt(d["updated_at"])
+                p.tenant,
+                d["channel_id"],
+                copy.deepcopy(d["state"]),
+                str_to_dt(d["updated_at"]),
+                [copy.deepcopy(a) for a in p["answers"].where("channel_id", d["channel_id"])],
             )
             for p in self._all("quiz")
             for d in p["sessions"]
@@ -353,14 +371,24 @@ class Store:
         scores.apply_answer(p, answer)
         await self._commit(p)
 
-    async def record_answers(self, tenant: Tenant, answers: Iterable[AnswerRecord]) -> None:
-        """Several answers, one wait (e.g. all answers to one question)."""
+    async def record_answers(
+        self, tenant: Tenant, answers: Iterable[AnswerRecord], fold: Fold | None = None
+    ) -> bool:
+        """Several answers, one wait (e.g. all answers to one question).
+
+        With ``fold`` the batch is counted at most once: a game that closes the same question
+        again after a crash (its state was saved before the close) adds nothing the second
+        time. Returns False when the batch had already been counted.
+        """
         _check_tenant(tenant)
         answers = list(answers)
         p = self._write(tenant, "scores")
+        if fold is not None and not scores.mark_fold(p, fold):
+            return False
         for answer in answers:
             scores.apply_answer(p, answer)
         await self._commit(p)
+        return True
 
     async def record_game_result(
         self, tenant: Tenant, channel_id: str, results: Iterable[GameResult]
@@ -391,7 +419,8 @@ class Store:
         return scores.review_queue(self._read(tenant, "scores"), user_id)
 
     async def forget_user(self, tenant: Tenant, user_id: str) -> int:
-        """Delete the user's scores and reviews, and drop their name from subscriptions they made.
+        """Delete the user's scores, reviews and unsaved quiz answers, and drop their name from
+        subscriptions they made.
 
         Returns the number of documents removed or anonymised. Quiz session state is opaque to
         the store: the quiz engine must remove the user from a running game itself.
@@ -402,6 +431,11 @@ class Store:
         if self._read(tenant, "scores") is not None:
             p = self._write(tenant, "scores")
             count += scores.forget_user(p, user_id)
+            touched.append(p)
+        if self._read(tenant, "quiz") is not None:
+            p = self._write(tenant, "quiz")
+            for doc in [d for d in p["answers"] if d["user_id"] == user_id]:
+                count += p.delete("answers", doc["channel_id"], user_id)
             touched.append(p)
         if self._read(tenant, "digests") is not None:
             p = self._write(tenant, "digests")
@@ -478,6 +512,11 @@ class Store:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _drop_quiz_answers(p: Partition, channel_id: str) -> None:
+    for doc in p["answers"].where("channel_id", channel_id):
+        p.delete("answers", channel_id, doc["user_id"])
 
 
 def _check_tenant(tenant: Tenant) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
-from bot.storage import GameResult, Snapshot, Store, Subscription, Tenant, iso_week
+from bot.storage import Fold, GameResult, Snapshot, Store, Subscription, Tenant, iso_week
 from bot.storage.partition import LiveStorage
 
 from .conftest import answer
@@ -144,6 +144,34 @@ async def test_quiz_sessions(store: Store, clock) -> None:
     with pytest.raises(ValueError):
         await store.save_quiz_session(T, "c1", {"f": object()})
     await store.close()
+
+
+async def test_quiz_answers_saved_one_by_one_until_the_state_is_saved(store: Store, clock) -> None:
+    await store.save_quiz_session(T, "c1", {"question": 0})
+    await store.save_quiz_session(T, "c2", {"question": 0})
+    for channel, user in (("c1", "u1"), ("c1", "u2"), ("c2", "u1")):
+        await store.save_quiz_answer(T, channel, {"user_id": user, "option": 1})
+    store = await reopen(store, clock)
+    pending = {s.channel_id: s.answers for s in await store.active_quiz_sessions()}
+    assert sorted(a["user_id"] for a in pending["c1"]) == ["u1", "u2"]
+    assert [a["channel_id"] for a in pending["c2"]] == ["c2"]
+    await store.save_quiz_session(T, "c1", {"question": 1})  # the state now holds them
+    assert await store.forget_user(T, "u1") == 1  # c2's unsaved answer
+    store = await reopen(store, clock)
+    assert {s.channel_id: s.answers for s in await store.active_quiz_sessions()} == {
+        "c1": [],
+        "c2": [],
+    }
+
+
+async def test_a_fold_of_answers_counts_once(store: Store, clock) -> None:
+    fold = Fold("c1", "game1", 0)
+    assert await store.record_answers(T, [answer("u1", "q1")], fold) is True
+    store = await reopen(store, clock)
+    assert await store.record_answers(T, [answer("u1", "q1")], fold) is False
+    assert await store.record_answers(T, [answer("u1", "q2")], Fold("c1", "game1", 1)) is True
+    assert await store.record_answers(T, [answer("u1", "q1")], Fold("c1", "game2", 0)) is True
+    assert (await store.user_stats(T, "u1")).answered == 3
 
 
 # ---------------------------------------------------------------- scores

@@ -36,8 +36,22 @@ async def test_answer_once_and_a_changed_mind_is_reported(world):
     assert first.visibility is Visibility.PRIVATE and "recorded" in first.title
     again = await world.press((world.correct() + 1) % 2, "bob")
     assert "already answered" in again.title
+    await world.clock.advance(20 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)
     stats = await world.store.user_stats(TENANT, "bob")
     assert stats.answered == 1 and stats.correct == 1 and stats.points > 100
+
+
+async def test_scores_count_an_answer_only_once_its_question_is_revealed(world):
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    peek = await world.say("/quiz leaderboard", user="cy")
+    assert "Bob" not in peek.plain_text()  # no hint of who got the open question right
+    await world.clock.advance(20 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)
+    board = await world.say("/quiz leaderboard", user="cy")
+    assert "Bob" in board.plain_text()
 
 
 async def test_two_answers_at_the_same_instant_are_both_recorded(world):
@@ -46,6 +60,8 @@ async def test_two_answers_at_the_same_instant_are_both_recorded(world):
     good = world.correct()
     a, b = await asyncio.gather(world.press(good, "bob"), world.press(good, "cy"))
     assert "recorded" in a.title and "recorded" in b.title
+    await world.clock.advance(20 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)
     board = await world.store.leaderboard(TENANT)
     assert {e.user_id for e in board} == {"bob", "cy"}
     assert board[0].points == board[1].points
@@ -146,6 +162,31 @@ async def test_a_restart_mid_session_keeps_the_scores_and_resumes(world, knowled
         await again.clock.advance(REVEAL_PAUSE)
         posts = await again.recorder.wait_posts(2)
         assert posts[1].title.startswith("Question 2/3")
+    finally:
+        await again.manager.shutdown()
+        await again.store.close()
+        world.store = await again.store.open(world.data_dir, world.clock)  # for teardown
+
+
+async def test_a_crash_between_counting_and_saving_a_close_counts_the_answers_once(
+    world, knowledge
+):
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    session = world.manager.running("console", "club", "study")
+    # The close got as far as the scores; the process died before the closed state was saved.
+    await world.manager._count_answers(session)
+    await world.manager.shutdown()
+    await world.store.close()
+    again = await make_world(knowledge, world.data_dir, world.clock)
+    try:
+        assert await again.manager.resume_all() == 1
+        await again.clock.advance(20 + CLOSE_GRACE)  # closes question 1 again
+        [reveal] = await again.recorder.wait_posts(1)
+        assert "Bob" in reveal.plain_text()
+        bob = await again.store.user_stats(TENANT, "bob")
+        assert bob.answered == 1 and bob.correct == 1
     finally:
         await again.manager.shutdown()
         await again.store.close()
