@@ -23,6 +23,7 @@ from bot.quiz import render
 from bot.quiz.bank import QuestionBank, bank_key
 from bot.quiz.session import Outcome, Phase, QuizSession
 from bot.storage import AnswerRecord, Fold, GameResult, Store, Tenant
+from bot.storage import QuizSession as SavedGame
 from knowledge.schema import Question
 
 log = logging.getLogger("framework_coach.quiz")
@@ -153,12 +154,11 @@ class QuizManager:
         count = 0
         for saved in await self.store.active_quiz_sessions():
             try:
-                session = QuizSession.from_dict(saved.state)
+                session = restore(saved)
             except (KeyError, TypeError, ValueError):
                 log.warning("dropping unreadable quiz state in %s", saved.channel_id)
                 await self.store.delete_quiz_session(saved.tenant, saved.channel_id)
                 continue
-            _replay(session, saved.answers)
             key = (session.platform, session.tenant_id, session.channel_id)
             if key not in self._running and session.phase is not Phase.FINISHED:
                 self._launch(key, session)
@@ -300,13 +300,15 @@ class QuizManager:
                                            session.channel_id, session.to_dict())
 
 
-def _replay(session: QuizSession, answers: list[dict]) -> None:
-    """Apply answers saved after the state, in the order given: the session is pure, so the
-    replay recomputes exactly the points and streaks the players were told."""
-    for saved in sorted(answers, key=lambda a: a["answered_at"]):
-        if saved.get("session_id") == session.id:
-            session.answer(saved["user_id"], saved["user_name"], saved["option"],
-                           saved["question"], dt.datetime.fromisoformat(saved["answered_at"]))
+def restore(saved: SavedGame) -> QuizSession:
+    """A saved game as it stood: its state, then the answers saved after it, in order. The
+    session is pure, so the replay recomputes exactly the points the players were told."""
+    session = QuizSession.from_dict(saved.state)
+    for answer in sorted(saved.answers, key=lambda a: a["answered_at"]):
+        if answer.get("session_id") == session.id:
+            session.answer(answer["user_id"], answer["user_name"], answer["option"],
+                           answer["question"], dt.datetime.fromisoformat(answer["answered_at"]))
+    return session
 
 
 def _answer_reply(outcome: Outcome, option: int | None) -> Response:
