@@ -2,7 +2,8 @@
 
 Each answer goes the whole way a button press goes: core routing, the session state machine,
 a durable write of the answer (fsynced by the group commit) and the private confirmation.
-Scores are counted when each question closes, as in the bot. Two arrival patterns, on a real store in a temporary folder:
+Scores are counted when each question closes, as in the bot. Two arrival patterns, on a real
+store in a temporary folder:
 
 - burst: every participant of every session presses at the same instant (worst case);
 - paced: presses arrive spread over time at a steady rate (a busy evening, compressed).

@@ -61,6 +61,7 @@ import random
 import sys
 import tempfile
 import time
+import tracemalloc
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ from adapters.slack.app import EVENTS_PATH  # noqa: E402
 from adapters.slack.render import button_id  # noqa: E402
 from bot.app import App, open_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.memory import tune_allocator  # noqa: E402
 from bot.models import Request, Response  # noqa: E402
 from bot.parser import ParseError, parse  # noqa: E402
 from bot.storage import Tenant  # noqa: E402
@@ -198,6 +200,20 @@ class WarningCounter(logging.Handler):
                 cause = f" ({type(exc).__name__}: {exc})"
             self.figures.warning_examples.append(
                 f"{record.name}: {record.getMessage()}{cause}"[:300])
+
+
+def print_growth(start: tracemalloc.Snapshot, end: tracemalloc.Snapshot, top: int = 15) -> None:
+    """Where Python allocations grew over the measured window (``--trace-memory``)."""
+    stats = end.compare_to(start, "traceback")
+    table = Table(title="Allocation growth, start -> end of the measured window")
+    table.add_column("KiB", justify="right")
+    table.add_column("blocks", justify="right")
+    table.add_column("allocated at (innermost last)")
+    for stat in stats[:top]:
+        frames = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}"
+                             for f in reversed(stat.traceback[-4:]))
+        table.add_row(f"{stat.size_diff / 1024:+,.0f}", f"{stat.count_diff:+,}", frames)
+    Console(width=160).print(table)
 
 
 def rss_bytes() -> int:
@@ -658,6 +674,8 @@ class Soak:
                 # in the measured latencies (the end sample's runs after the load).
                 gc.collect()
                 collected = True
+                if tracemalloc.is_tracing():
+                    self.traced_start = tracemalloc.take_snapshot()
             if now >= next_trim:
                 self.slack.trim()
                 self.discord.trim()
@@ -670,6 +688,9 @@ class Soak:
             await asyncio.sleep(0.25)
 
     async def run(self, seconds: float, warmup: float) -> dict[str, Any]:
+        self.traced_start: tracemalloc.Snapshot | None = None
+        if self.args.trace_memory:
+            tracemalloc.start(self.args.trace_memory)
         self.rss_before = rss_bytes()
         self.loading = True
         t0 = time.perf_counter()
@@ -698,6 +719,8 @@ class Soak:
         gc.collect()
         self.samples.append((time.perf_counter() - self.measure_from, rss_bytes()))
         self.task_samples.append(task_counts())
+        if self.traced_start is not None:
+            print_growth(self.traced_start, tracemalloc.take_snapshot())
         self.loading = False
         window = self.end_at - self.measure_from
         # Answers in flight finish (and count) before the figures are read.
@@ -746,6 +769,8 @@ async def soak(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     logging.getLogger().addHandler(WarningCounter(figures))
     logging.getLogger().setLevel(logging.WARNING)
     settings = Settings(_env_file=None, data_dir=folder / "data", trends_collect=False)
+    if not args.default_malloc:
+        tune_allocator()  # as ``framework-coach run`` does
     app = await open_app(settings, rng=random.Random(args.seed))
     soak_ref: list[Soak] = []
     instrument(app, figures, soak_ref)
@@ -798,12 +823,13 @@ async def subscribe(runner: Soak) -> None:
     await asyncio.wait_for(await runner.discord.dispatch(payload), TIMEOUT)
 
 
-def task_counts() -> tuple[int, int]:
-    """Live tasks, and those of them that are discord.py View timeouts (each holds a View)."""
+def task_counts() -> tuple[int, int, int]:
+    """Live tasks, those of them that are discord.py View timeouts (each holds a View), and
+    Python's live memory blocks (flat blocks under growing RSS point below Python)."""
     tasks = asyncio.all_tasks()
     views = sum(1 for t in tasks
                 if getattr(t.get_coro(), "__qualname__", "").endswith("timeout_task_impl"))
-    return len(tasks), views
+    return len(tasks), views, sys.getallocatedblocks()
 
 
 def task_census() -> dict[str, int]:
@@ -870,6 +896,7 @@ def summarise(args: argparse.Namespace, soak: Soak, timing: dict[str, float], wa
         "fake_trims": soak.trims,
         "tasks_start_end": [soak.task_samples[0][0], soak.task_samples[-1][0]],
         "discord_view_timers_start_end": [soak.task_samples[0][1], soak.task_samples[-1][1]],
+        "python_blocks_start_end": [soak.task_samples[0][2], soak.task_samples[-1][2]],
         "tasks_at_end": tasks_left, "gc_objects_at_end": objects,
         "log_warnings": f.warnings, "log_warning_examples": f.warning_examples,
     }
@@ -921,6 +948,8 @@ def report(result: dict[str, Any]) -> None:
     tasks, views = result["tasks_start_end"], result["discord_view_timers_start_end"]
     table.add_row("live tasks start / end", f"{tasks[0]:,} / {tasks[1]:,}")
     table.add_row("  of them discord.py View timeouts", f"{views[0]:,} / {views[1]:,}")
+    blocks = result["python_blocks_start_end"]
+    table.add_row("Python memory blocks start / end", f"{blocks[0]:,} / {blocks[1]:,}")
     table.add_row("log warnings", f"{result['log_warnings']:,}")
     table.add_row("fake record trims", f"{result['fake_trims']:,}")
     console.print(table)
@@ -969,6 +998,11 @@ def main() -> None:
     parser.add_argument("--trim-seconds", type=float, default=10.0)
     parser.add_argument("--max-in-flight", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's malloc thresholds alone (to compare)")
+    parser.add_argument("--trace-memory", type=int, default=0, metavar="FRAMES",
+                        help="tracemalloc with this many frames: print where memory grew "
+                             "(slows everything down; for finding leaks, not for figures)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(soak(args, Path(tmp)))

@@ -18,6 +18,7 @@ from bot.app import App, build_core, open_app
 from bot.config import ConfigError, Settings, check_data_dir, load_settings
 from bot.core import Core
 from bot.logs import add_secrets, setup_logging
+from bot.memory import tune_allocator
 from bot.models import Context, Request
 from bot.parser import ParsedCommand, parse
 from bot.storage import DataDirLocked
@@ -227,6 +228,7 @@ async def _unless_stopped(stopping: asyncio.Event, work: Awaitable[T]) -> T | No
 
 
 async def _run(settings: Settings, console: bool) -> int:
+    tune_allocator()  # a bot runs for months: keep its memory from drifting
     app = await open_app(settings)
     log = logging.getLogger("framework_coach")
     loop = asyncio.get_running_loop()
