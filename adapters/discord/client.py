@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from adapters.discord.render import CoreButton, clip
+from adapters.discord.render import TEMPLATE, CoreButton, clip
 from bot.registry import CommandSpec
 
 if TYPE_CHECKING:
@@ -89,11 +89,35 @@ class CoachClient(discord.Client):
         log.info("connected to Discord as %s (%s servers)", self.user, len(self.guilds))
         self.adapter._ready.set()
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # discord.py hands a click to CoreButton only if the button is still on the message
+        # Discord sends with it. A click racing the edit that removed the buttons (a quiz
+        # question closing) would get no answer at all, so it is answered from here.
+        custom_id = orphan_click(interaction)
+        if custom_id is not None:
+            await self.adapter.on_button(interaction, custom_id)
+
     async def on_disconnect(self) -> None:
         # discord.py retries the gateway itself; a start still waiting for READY should
         # stop waiting (the other platforms go on) and let it retry in the background.
         if not self.adapter._ready.is_set():
             self.adapter._failed.set()
+
+
+def orphan_click(interaction: discord.Interaction) -> str | None:
+    """The custom_id of a click on one of our buttons that is no longer on its message."""
+    if interaction.type is not discord.InteractionType.component or not interaction.data:
+        return None
+    custom_id = str(interaction.data.get("custom_id", ""))
+    if not TEMPLATE.fullmatch(custom_id):
+        return None
+    message = interaction.message
+    shown = {
+        getattr(child, "custom_id", None)
+        for row in (message.components if message else [])
+        for child in getattr(row, "children", [row])
+    }
+    return None if custom_id in shown else custom_id
 
 
 # ---------------------------------------------------------------------------- commands

@@ -428,6 +428,27 @@ async def test_quiz_click_records_the_answer_and_the_question_is_edited(
     assert fake.posts[-1].kind == "channel-edit"
 
 
+async def test_a_click_that_races_the_edit_removing_its_buttons_still_gets_an_answer(
+    discord_user: DiscordHarness, fake: FakeDiscord
+) -> None:
+    """Discord sends the message as it is now: a click landing just after the question closed
+    arrives without its button, and discord.py alone would drop it ("interaction failed")."""
+    probe = QuizProbe()
+    adapter = discord_user.adapter
+    adapter.core.button_handlers["quiz"] = probe
+    channel = discord_user.snowflake("quiz-room")
+    sent = await adapter.deliver(str(GUILD_ID), str(channel), quiz_question("s2"))
+    closed = Response(title="Question 1/3 (closed)", sections=(Section("A) ✓"),))
+    await adapter.edit(str(GUILD_ID), str(channel), sent.message_id, closed)
+    message = fake.messages[int(sent.message_id)]
+    assert message["components"] == []
+    payload = discord_user.click_payload("quiz:s2:0:1", user="bo", channel="quiz-room",
+                                         message=message)
+    (seen,) = await discord_user.run(payload, "bo")
+    assert probe.answers == [("quiz:s2:0:1", str(discord_user.snowflake("bo")))]
+    assert seen.visible_to == "bo"
+
+
 async def test_a_button_pressed_after_a_restart_still_reaches_the_core(
     core: Core, fake: FakeDiscord, tmp_path: Path
 ) -> None:
