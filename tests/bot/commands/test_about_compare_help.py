@@ -90,7 +90,10 @@ async def test_pure_answers_are_cached_per_options_and_platform(core, ctx):
     assert await core.handle_text("/framework role:mle", replace(ctx, user_id="u9")) is first
     slack = await core.handle_text("/fc-help", replace(ctx, platform="slack"))
     assert slack is not await core.handle_text("/help", ctx)
+    assert (ctx.platform, "/framework role:mle") in core._typed  # repeats skip the parse
+    await core.handle_text("/quiz stats", ctx)
+    assert (ctx.platform, "/quiz stats") not in core._typed  # stateful: answered afresh
     core.cache_size = 2
     for role in ("data-scientist", "ml-researcher", "student"):
         await core.handle_text(f"/framework role:{role}", ctx)
-    assert len(core._answers) == 2
+    assert len(core._answers) == 2 and len(core._typed) == 2
