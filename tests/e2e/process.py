@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from bot.clock import SystemClock
 from bot.storage import Store, Subscription, Tenant
 from tests.adapters.fakes import discord_fake, slack_api
+from tests.adapters.fakes.changes import Changes
 from tests.adapters.fakes.discord_fake import FakeDiscord
 from tests.adapters.fakes.slack_api import FakeSlack
 
@@ -44,22 +45,6 @@ class Watchable(Protocol):
     """Anything that can wait for a condition on what it has seen (the fakes, ``Changes``)."""
 
     def until(self, predicate: Callable[[], Any], timeout: float = ...) -> Awaitable[Any]: ...
-
-
-class Changes:
-    """Wakes waiters whenever something changed (here: the bot wrote a line)."""
-
-    def __init__(self) -> None:
-        self._changed = asyncio.Condition()
-
-    async def notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def until(self, predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
-            return predicate()
 
 
 class Launch(Protocol):

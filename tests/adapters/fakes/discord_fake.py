@@ -27,6 +27,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.adapters.fakes.changes import Changes
+
 TOKEN = "fake-bot-token"  # not a real token: the fake only compares it
 APP_ID = 900000000000000001
 BOT_ID = APP_ID
@@ -100,7 +102,7 @@ class FakeDiscord:
         self.refused = 0  # gateway connections answered 503 while ``refuse_gateway`` is on
         self._refusing = False
         self._sessions: set[str] = set()
-        self._changed = asyncio.Condition()
+        self._changed = Changes()
         self.gateway_queries: list[dict[str, str]] = []
         self.callbacks: dict[int, dict[str, Any]] = {}
         self._originals: dict[str, int] = {}  # interaction token -> original message id
@@ -175,11 +177,7 @@ class FakeDiscord:
     async def until(self, predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
         """Wait until ``predicate()`` is truthy (checked after every request and gateway
         event) and return its value; ``timeout`` is only a safety net."""
-        async def arrived() -> Any:
-            async with self._changed:
-                await self._changed.wait_for(predicate)
-                return predicate()
-        return await asyncio.wait_for(arrived(), timeout)
+        return await self._changed.until(predicate, timeout)
 
     @property
     def sessions(self) -> int:
@@ -283,8 +281,7 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ gateway
     async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        await self._changed.notify()
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         if self._refusing:

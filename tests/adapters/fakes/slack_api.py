@@ -25,6 +25,8 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from tests.adapters.fakes.changes import Changes
+
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "test-signing-secret"
@@ -59,7 +61,7 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
-        self._changed = asyncio.Condition()
+        self._changed = Changes()
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
@@ -111,20 +113,13 @@ class FakeSlack:
 
     async def wait_for(self, method: str, count: int = 1) -> list[Call]:
         """The first ``count`` calls to ``method``, once they have arrived."""
-        async def arrived() -> list[Call]:
-            async with self._changed:
-                await self._changed.wait_for(lambda: len(self.of(method)) >= count)
-                return self.of(method)[:count]
-        return await asyncio.wait_for(arrived(), WAIT)
+        await self._changed.until(lambda: len(self.of(method)) >= count, WAIT)
+        return self.of(method)[:count]
 
     async def until(self, predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
         """Wait until ``predicate()`` is truthy (checked after every call, socket connection
         and socket message) and return its value; ``timeout`` is only a safety net."""
-        async def arrived() -> Any:
-            async with self._changed:
-                await self._changed.wait_for(predicate)
-                return predicate()
-        return await asyncio.wait_for(arrived(), timeout)
+        return await self._changed.until(predicate, timeout)
 
     @property
     def sockets(self) -> int:
@@ -146,13 +141,11 @@ class FakeSlack:
         await self._notify()
 
     async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        await self._changed.notify()
 
     async def _record(self, call: Call) -> None:
-        async with self._changed:
-            self.calls.append(call)
-            self._changed.notify_all()
+        self.calls.append(call)
+        await self._changed.notify()
 
     # ------------------------------------------------------------------ Web API
     async def _api(self, request: web.Request) -> web.Response:
