@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from bot.models import Button, Response, Section, Visibility
+from bot.models import Button, Request, Response, Section, Visibility
 from bot.recommend import Recommender, UnknownValue
 from knowledge.schema import Update
 
@@ -71,3 +72,21 @@ def bullets(items: Sequence[str]) -> str:
 
 def numbered(items: Sequence[str]) -> str:
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
+
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def with_service(name: str, unavailable: Callable[[], Response]) -> Callable[[Handler], Handler]:
+    """A command handler that also receives ``core.services[name]``, or answers
+    ``unavailable()`` where this process runs without it (``ask`` has no data directory)."""
+
+    def wrap(fn: Handler) -> Handler:
+        @functools.wraps(fn)
+        async def handler(request: Request, core: Core) -> Response:
+            service: Any = core.services.get(name)
+            return await fn(request, core, service) if service is not None else unavailable()
+
+        return handler
+
+    return wrap

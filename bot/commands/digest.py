@@ -7,10 +7,10 @@ import datetime as dt
 import functools
 import re
 import zoneinfo
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.commands._shared import with_service
 from bot.matching import Match, Matcher
 from bot.models import Button, FieldItem, Request, Response, Section, Visibility, error
 from bot.registry import CommandSpec, OptionSpec
@@ -38,21 +38,13 @@ def _zones() -> Matcher:
     return Matcher({z: [z.rsplit("/", 1)[-1]] for z in names if "/" in z or z == "UTC"})
 
 
-def _service(core: Core) -> DigestService | None:
-    return core.services.get("digests")
+def _unavailable() -> Response:
+    return error("Digests are not available here",
+                 "This process has no data directory for subscriptions. Start the bot "
+                 "with `framework-coach run` (or `make run`) to subscribe.")
 
 
-def _needs_service(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
-    @functools.wraps(fn)
-    async def handler(request: Request, core: Core) -> Response:
-        service = _service(core)
-        if service is None:
-            return error("Digests are not available here",
-                         "This process has no data directory for subscriptions. Start the bot "
-                         "with `framework-coach run` (or `make run`) to subscribe.")
-        return await fn(request, core, service)
-
-    return handler
+_needs_service = with_service("digests", _unavailable)
 
 
 def _tenant(request: Request) -> Tenant:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.commands._shared import with_service
 from bot.matching import Match, Matcher
 from bot.models import Button, ButtonStyle, Context, FieldItem, Request, Response, Section, error
 from bot.quiz import render
@@ -34,21 +35,10 @@ def _manager(core: Core) -> QuizManager | None:
     return core.services.get("quiz")
 
 
-def _needs_quiz(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
-    """A /quiz handler that gets the manager, or a clear answer when there is none."""
-
-    @functools.wraps(fn)
-    async def handler(request: Request, core: Core) -> Response:
-        manager = _manager(core)
-        return await fn(request, core, manager) if manager else _unavailable()
-
-    return handler
-
-
 def _needs_quiz_button(
     fn: Callable[..., Awaitable[Response]],
 ) -> Callable[..., Awaitable[Response]]:
-    """The same for button handlers."""
+    """A /quiz button handler that gets the manager, or a clear answer when there is none."""
 
     @functools.wraps(fn)
     async def handler(button_id: str, ctx: Context, core: Core) -> Response:
@@ -62,6 +52,9 @@ def _unavailable() -> Response:
     return error("Quizzes are not available here",
                  "This process has no data directory to keep scores in. Start the bot with "
                  "`framework-coach run` (or `make run`) to play.")
+
+
+_needs_quiz = with_service("quiz", _unavailable)
 
 
 def _tenant(ctx: Context) -> Tenant:
