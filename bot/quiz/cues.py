@@ -24,6 +24,7 @@ from knowledge.schema import Question
 # Targets over a whole bank (see issue 14). Chance is 1/options, about 25%.
 MAX_LONGEST_SCORE = 0.35  # "always press the longest option" (ties count 1/k)
 MAX_SHORTEST_SCORE = 0.35  # the same cue turned round: "always press the shortest"
+MIN_LENGTH_SCORE = 0.15  # far below chance is a cue too: "never press the longest/shortest"
 MAX_STRICTLY_LONGEST = 0.34  # correct option strictly longer than every distractor
 MAX_ABSOLUTE_CUES = 5  # a distractor says "always"/"never"/... and the answer does not
 MIN_CATCH_ALL_CORRECT = 0.2  # "None of the above" options must sometimes be right
@@ -185,6 +186,10 @@ def problems(fig: BankFigures) -> list[str]:
     if fig.shortest_score > MAX_SHORTEST_SCORE:
         out.append(f"always pressing the shortest option scores {fig.shortest_score:.0%} "
                    f"(target at most {MAX_SHORTEST_SCORE:.0%})")
+    for name, score in (("longest", fig.longest_score), ("shortest", fig.shortest_score)):
+        if fig.questions and score < MIN_LENGTH_SCORE:
+            out.append(f"the answer is so rarely the {name} option ({score:.0%}) that avoiding "
+                       f"the {name} beats chance (target at least {MIN_LENGTH_SCORE:.0%})")
     if fig.strictly_longest > MAX_STRICTLY_LONGEST:
         out.append(f"the answer is strictly the longest option in {fig.strictly_longest:.0%} "
                    f"of questions (target at most {MAX_STRICTLY_LONGEST:.0%})")
