@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bot.quiz.render import BUTTON_TEXT
 from knowledge.schema import Question
 
 # Targets over a whole bank (see issue 14). Chance is 1/options, about 25%.
@@ -88,8 +89,6 @@ def _distinctive(text: str) -> set[str]:
 
 def label_fits(text: str, letter: str = "A") -> bool:
     """Whether "A) text" shows whole on every platform's button."""
-    from bot.quiz.render import BUTTON_TEXT  # the core's own clip, whatever it is set to
-
     label = f"{letter}) {text}"
     slack = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return len(label) <= BUTTON_TEXT and len(slack) <= SLACK_BUTTON and len(text) <= MAX_OPTION
@@ -176,8 +175,8 @@ def figures(questions: Sequence[Question]) -> BankFigures:
     )
 
 
-def problems(fig: BankFigures) -> list[str]:
-    """Where a bank misses the targets, in words an author can act on; empty when fair."""
+def length_problems(fig: BankFigures) -> list[str]:
+    """Where the options' lengths point at the answer (or away from it) over a bank."""
     out = []
     if fig.longest_score > MAX_LONGEST_SCORE:
         out.append(f"always pressing the longest option scores {fig.longest_score:.0%} "
@@ -193,6 +192,12 @@ def problems(fig: BankFigures) -> list[str]:
     if fig.strictly_longest > MAX_STRICTLY_LONGEST:
         out.append(f"the answer is strictly the longest option in {fig.strictly_longest:.0%} "
                    f"of questions (target at most {MAX_STRICTLY_LONGEST:.0%})")
+    return out
+
+
+def problems(fig: BankFigures) -> list[str]:
+    """Where a bank misses the targets, in words an author can act on; empty when fair."""
+    out = length_problems(fig)
     if fig.unfit_options:
         out.append(f"{fig.unfit_options} option(s) do not fit a button: keep options to "
                    f"{MAX_OPTION} characters")
@@ -213,12 +218,16 @@ def problems(fig: BankFigures) -> list[str]:
 
 
 def question_warnings(question: Question) -> list[str]:
-    """One line per cue a single question shows, for an author importing their own bank."""
+    """One line per cue a single question shows, for an author importing their own bank.
+
+    Only ids, letters and plain words (``[a-z0-9_']``) are quoted back, never option text.
+    """
     c = question_cues(question)
     out = []
-    for text in c.unfit:
-        out.append(f"option '{text[:40]}' is longer than {MAX_OPTION} characters and is cut "
-                   "on a button")
+    for i, option in enumerate(question.options):  # by letter: option text is user text
+        if option.text.strip() in c.unfit:
+            out.append(f"option {'ABCDE'[i]} is longer than {MAX_OPTION} characters and is "
+                       "cut on its button")
     if c.ellipsis:
         out.append("an option contains '…'; write it out in full")
     if c.absolute:
