@@ -249,7 +249,7 @@ async def press_review(button_id: str, ctx: Context, core: Core,
     correct = next(i for i, o in enumerate(question.options) if o.correct)
     verdict = "Right!" if int(option) == correct else (
         f"Not quite: the answer is {render.LETTERS[correct]}) {question.options[correct].text}")
-    return render.private(verdict, f"{question.explanation}\nSource: {question.source}",
+    return render.private(verdict, f"{question.explanation}\nSource: {question.citation}",
                           (Button("run:/quiz review", "Next review question",
                                   ButtonStyle.PRIMARY),))
 

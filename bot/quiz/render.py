@@ -88,7 +88,7 @@ def reveal_message(session: QuizSession, question: Question) -> Response:
     return Response(
         title=f"Answer: {LETTERS[correct]}) {question.options[correct].text}",
         sections=tuple(sections),
-        footer=f"Source: {question.source} · {nxt}",
+        footer=f"Source: {question.citation} · {nxt}",
     )
 
 

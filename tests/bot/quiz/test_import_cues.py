@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from bot.quiz.importer import cue_warnings, parse_import
+from bot.storage import Tenant
 
 
 def question(qid: str, right: str, *wrong: str, prompt: str = "Which one?") -> dict:
@@ -57,3 +58,17 @@ async def test_the_import_command_lists_the_cues_and_keeps_the_questions(world):
     fair = await world.say(
         f'/quiz import content:"{yaml.safe_dump({"questions": [FAIR]})}"', manager=True)
     assert [s.heading for s in fair.sections] == [None]
+
+
+async def test_an_imported_source_may_carry_a_link_and_a_date_for_the_answer(world):
+    dated = {**FAIR, "id": "club-dated", "source": "Club notes",
+             "source_url": "https://example.org/notes", "source_date": "2026-11-01"}
+    done = await world.say(
+        f'/quiz import content:"{yaml.safe_dump({"questions": [dated, FAIR]})}"', manager=True)
+    assert done.title == "Imported 2 questions"
+    kept = world.manager.bank.get("club-dated", "console:club")
+    assert kept.citation == "Club notes (2026-11-01) https://example.org/notes"
+    assert world.manager.bank.get("club-fair", "console:club").citation == "club notes"
+    settings = await world.store.get_settings(Tenant("console", "club"))  # kept as written
+    assert {q["id"]: q["source_date"] for q in settings["quiz_questions"]} == {
+        "club-dated": "2026-11-01", "club-fair": None}
