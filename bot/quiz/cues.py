@@ -27,6 +27,7 @@ MAX_LONGEST_SCORE = 0.35  # "always press the longest option" (ties count 1/k)
 MAX_SHORTEST_SCORE = 0.35  # the same cue turned round: "always press the shortest"
 MIN_LENGTH_SCORE = 0.15  # far below chance is a cue too: "never press the longest/shortest"
 MAX_STRICTLY_LONGEST = 0.34  # correct option strictly longer than every distractor
+MAX_LETTER_SCORE = 0.35  # "always press A": answers spread over the letters as shipped
 MAX_ABSOLUTE_CUES = 5  # a distractor says "always"/"never"/... and the answer does not
 MIN_CATCH_ALL_CORRECT = 0.2  # "None of the above" options must sometimes be right
 
@@ -142,6 +143,8 @@ class BankFigures:
     catch_all_options: int
     catch_all_correct: int
     giveaways: int
+    letter_score: float  # share of points "always press the most common answer letter" earns
+    answer_letters: dict[str, int]
     longest_by_difficulty: dict[str, float]
     difficulty: dict[str, int]
     topics: dict[str, int]
@@ -156,6 +159,8 @@ def figures(questions: Sequence[Question]) -> BankFigures:
     unfit_correct = sum(
         1 for q in questions for o in q.options if o.correct and not label_fits(o.text.strip()))
     catch = [hit for c in cues for hit in c.catch_all]
+    letters = Counter("ABCDE"[next(i for i, o in enumerate(q.options) if o.correct)]
+                      for q in questions)
     return BankFigures(
         questions=len(cues),
         longest_score=round(sum(c.longest_share for c in cues) / n, 3),
@@ -169,6 +174,8 @@ def figures(questions: Sequence[Question]) -> BankFigures:
         catch_all_options=len(catch),
         catch_all_correct=sum(catch),
         giveaways=sum(bool(c.giveaway) for c in cues),
+        letter_score=round(max(letters.values(), default=0) / n, 3),
+        answer_letters=dict(sorted(letters.items())),
         longest_by_difficulty={k: round(sum(v) / len(v), 3) for k, v in sorted(by_level.items())},
         difficulty=dict(sorted(Counter(str(c.difficulty) for c in cues).items())),
         topics=dict(sorted(Counter(c.topic for c in cues).items())),
@@ -198,6 +205,10 @@ def length_problems(fig: BankFigures) -> list[str]:
 def problems(fig: BankFigures) -> list[str]:
     """Where a bank misses the targets, in words an author can act on; empty when fair."""
     out = length_problems(fig)
+    if fig.letter_score > MAX_LETTER_SCORE:
+        out.append(f"always pressing the same letter scores {fig.letter_score:.0%} "
+                   f"(target at most {MAX_LETTER_SCORE:.0%}; answers by letter "
+                   f"{fig.answer_letters}): spread the answers over the letters")
     if fig.unfit_options:
         out.append(f"{fig.unfit_options} option(s) do not fit a button: keep options to "
                    f"{MAX_OPTION} characters")
@@ -248,7 +259,7 @@ def _row(name: str, fig: BankFigures) -> str:
     d = fig.difficulty
     return (f"{name:<16}{fig.questions:>4} {fig.longest_score:>7.0%} {fig.shortest_score:>6.0%}"
             f" {fig.strictly_longest:>7.0%} {fig.longest_by_30:>5} {fig.unfit_options:>5}"
-            f" {fig.ellipsis_options:>4} {fig.absolute_cues:>4} "
+            f" {fig.ellipsis_options:>4} {fig.letter_score:>4.0%} {fig.absolute_cues:>4} "
             f"{fig.catch_all_correct:>2}/{fig.catch_all_options:<2} {fig.giveaways:>5}   "
             f"{d.get('1', 0):>2}/{d.get('2', 0):>2}/{d.get('3', 0):>2}")
 
@@ -264,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     per_file = {p.stem: load_files([p]) for p in paths}
     every = [q for qs in per_file.values() for q in qs]
     print(f"{'file':<16}{'n':>4} {'longest':>7} {'short':>6} {'strict':>7} {'+30%':>5}"
-          f" {'unfit':>5} {'…':>4} {'abs':>4} {'none':>5} {'stem':>5}   easy/med/hard")
+          f" {'unfit':>5} {'…':>4} {'same':>4} {'abs':>4} {'none':>5} {'stem':>5}"
+          "   easy/med/hard")
     for name, qs in per_file.items():
         print(_row(name, figures(qs)))
     overall = figures(every)

@@ -38,6 +38,17 @@ def test_pressing_the_longest_scores_one_per_unique_answer_and_a_share_of_a_tie(
     assert fig.longest_by_difficulty == {"2": 0.5}
 
 
+def test_pressing_the_same_letter_scores_the_share_of_its_most_common_answer_letter():
+    first = q("Which?", "right", "wrong", "other", qid="q-a1")
+    again = q("Which?", "right", "wrong", "other", qid="q-a2")
+    second = Question.model_validate({**first.model_dump(), "id": "q-b", "options": [
+        {"text": "wrong"}, {"text": "right", "correct": True}, {"text": "other"}]})
+    fig = cues.figures([first, again, second])
+    assert fig.answer_letters == {"A": 2, "B": 1}
+    assert fig.letter_score == pytest.approx(0.667)
+    assert any("same letter scores 67%" in p for p in cues.problems(fig))
+
+
 def test_an_absolute_word_counts_only_when_the_answer_has_none():
     cue = cues.question_cues(q("When?", "When the cache is cold", "It never does", "Always"))
     assert cue.absolute == ("always", "never")
@@ -92,6 +103,7 @@ def test_the_shipped_bank_meets_every_cue_target():
     assert 0.15 <= fig.longest_score <= 0.35
     assert 0.15 <= fig.shortest_score <= 0.35
     assert fig.strictly_longest <= 0.34
+    assert fig.letter_score <= 0.35
     assert fig.unfit_options == 0 and fig.ellipsis_options == 0
     assert fig.absolute_cues <= 5
     assert fig.giveaways == 0
