@@ -188,6 +188,18 @@ class Question(Strict):
     options: list[QuizOption] = Field(min_length=2, max_length=5)
     explanation: Annotated[str, Field(min_length=1, max_length=1000)]
     source: Text
+    # Optional, so a reader can check the answer: a link to the source, and the date it was
+    # published (or, for a living page, the date it was checked).
+    source_url: HttpUrl | None = None
+    source_date: dt.date | None = None
+
+    @property
+    def citation(self) -> str:
+        """The source as shown beside the answer, with its date and link when known."""
+        text = self.source
+        if self.source_date:
+            text += f" ({self.source_date.isoformat()})"
+        return f"{text} {self.source_url}" if self.source_url else text
 
     @model_validator(mode="after")
     def _exactly_one_correct(self) -> Question:

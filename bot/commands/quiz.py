@@ -12,7 +12,7 @@ from bot.matching import Match, Matcher
 from bot.models import Button, ButtonStyle, Context, FieldItem, Request, Response, Section, error
 from bot.quiz import render
 from bot.quiz.bank import TOPICS, bank_key
-from bot.quiz.importer import ImportProblem, parse_import
+from bot.quiz.importer import ImportProblem, cue_warnings, parse_import
 from bot.quiz.review import due_items
 from bot.registry import CommandSpec, OptionSpec
 from bot.storage import Tenant, iso_week
@@ -249,7 +249,7 @@ async def press_review(button_id: str, ctx: Context, core: Core,
     correct = next(i for i, o in enumerate(question.options) if o.correct)
     verdict = "Right!" if int(option) == correct else (
         f"Not quite: the answer is {render.LETTERS[correct]}) {question.options[correct].text}")
-    return render.private(verdict, f"{question.explanation}\nSource: {question.source}",
+    return render.private(verdict, f"{question.explanation}\nSource: {question.citation}",
                           (Button("run:/quiz review", "Next review question",
                                   ButtonStyle.PRIMARY),))
 
@@ -273,10 +273,13 @@ async def import_questions(request: Request, core: Core, manager: QuizManager) -
     await manager.store.update_settings(
         _tenant(ctx), quiz_questions=[q.model_dump(mode="json") for q in merged.values()])
     manager.bank.set_imported(tenant_key, list(merged.values()))
+    cues = cue_warnings(parsed)
     return Response(
         title=f"Imported {len(parsed)} question{'s' if len(parsed) != 1 else ''}",
         sections=(Section(f"This server now has {len(merged)} questions of its own; only "
-                          "this server sees them. They join /quiz start for their topics."),),
+                          "this server sees them. They join /quiz start for their topics."),
+                  *([Section("\n".join(f"• {w}" for w in cues), heading="Kept, but players "
+                             "could guess some answers without knowing them")] if cues else [])),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.quiz.cues import figures, length_problems, question_warnings
 from knowledge.loader import KnowledgeError, parse_yaml, validate
 from knowledge.schema import Question, QuizFile
 
@@ -78,3 +79,18 @@ def parse_import(text: str, shipped_ids: set[str], existing: int) -> list[Questi
         problems.append(f"a server may keep {MAX_QUESTIONS_PER_SERVER} questions; this import "
                         f"would make {existing + len(seen)}")
     return ImportProblem(problems) if problems else list(parsed.questions)
+
+
+MIN_FOR_LENGTH_FIGURES = 5  # fewer questions say little about a bank's option lengths
+
+
+def cue_warnings(questions: list[Question], limit: int = 10) -> list[str]:
+    """Answer cues in an import (see bot.quiz.cues), told to the importer; nothing is refused.
+
+    Bank-wide length figures come first, then at most ``limit`` lines in all.
+    """
+    found = length_problems(figures(questions)) if len(questions) >= MIN_FOR_LENGTH_FIGURES else []
+    found += [w for q in questions for w in question_warnings(q)]
+    if len(found) > limit:
+        found = [*found[:limit - 1], f"and {len(found) - limit + 1} more"]
+    return found

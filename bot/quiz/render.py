@@ -11,7 +11,7 @@ from knowledge.schema import Question
 LETTERS = "ABCDE"
 MEDALS = ("🥇", "🥈", "🥉")
 DIFFICULTY = {1: "easy", 2: "medium", 3: "hard"}
-BUTTON_TEXT = 70
+BUTTON_TEXT = 75  # Slack's cap on button text; Discord allows 80
 
 
 def button_id(session: QuizSession, option: int) -> str:
@@ -88,7 +88,7 @@ def reveal_message(session: QuizSession, question: Question) -> Response:
     return Response(
         title=f"Answer: {LETTERS[correct]}) {question.options[correct].text}",
         sections=tuple(sections),
-        footer=f"Source: {question.source} · {nxt}",
+        footer=f"Source: {question.citation} · {nxt}",
     )
 
 
