@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.models import Button, ButtonStyle, Response
+from bot.models import Button, ButtonStyle, FieldItem, Response, Table
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
@@ -259,9 +259,21 @@ def _section_text(heading: str | None, body: str) -> str:
     return body
 
 
+def _table_fields(table: Table) -> Iterator[FieldItem]:
+    """One full-width field per row: the attribute as its name, then each column's value on
+    its own line after the column's name. Inline fields would sit three to a row on desktop
+    (so pairs drift apart) and stack one by one on phones (so values lose their column);
+    a row in one field keeps its pair together and aligned on both."""
+    for row in table.rows:
+        lines = [f"**{column}** · {cell}" for column, cell in zip(table.columns, row.cells,
+                                                                  strict=False)]
+        yield FieldItem(row.label, "\n".join(lines), inline=False)
+
+
 def _fields(response: Response) -> Iterator[tuple[str, str, bool]]:
     """Every field within the name and value limits; long values continue in more fields."""
-    for item in response.fields:
+    table = tuple(_table_fields(response.table)) if response.table else ()
+    for item in (*table, *response.fields):
         name = clip(item.name, FIELD_NAME) or BLANK
         parts = split_text(item.value, FIELD_VALUE) if item.value else [BLANK]
         for i, part in enumerate(parts):

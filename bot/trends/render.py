@@ -17,11 +17,12 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
     figures = [f for f in digest.figures if only is None or f.framework == only]
     sections: list[Section] = []
     if data.sample_label:
+        ends = [f.downloads_at for f in figures if f.downloads_at]
+        window = f"the 30 days to {_date(max(ends))}" if ends else "30 days"
         sections.append(Section(
-            f"{data.sample_label} shipped with the bot, newest figure from "
-            f"{_date(data.as_of)}: downloads are 30-day totals. Live figures replace it once "
-            "the bot has collected trend data (daily, or `framework-coach trends collect`).",
-            heading="Sample data",
+            "Figures shipped with the bot, shown until it has collected its own (daily, or "
+            f"`framework-coach trends collect`). Downloads are totals for {window}; the "
+            "sample has no Stack Overflow counts and no release dates."
         ))
     elif not digest.fresh:
         sections.append(Section(
@@ -44,23 +45,23 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
         ))
     if only is None and digest.tip is not None:
         tip = digest.tip
-        sections.append(Section(
-            f"{tip.text} (as of {tip.as_of.isoformat()}; source: {'; '.join(tip.sources)})",
-            heading="Tip",
-        ))
+        more = f" and {len(tip.sources) - 1} more" if len(tip.sources) > 1 else ""
+        source = f"; source: {tip.sources[0]}{more}" if tip.sources else ""
+        sections.append(Section(f"{tip.text} (as of {tip.as_of.isoformat()}{source})",
+                                heading="Tip"))
     buttons: list[Button] = []
     if only is None and digest.teaser is not None:
         q = digest.teaser
-        sections.append(Section(
-            f"{q.prompt}\nFind out in a quiz: `/quiz start topic:{q.topic} questions:5`",
-            heading="Quiz teaser",
-        ))
-        buttons.append(Button(f"run:/quiz start topic:{q.topic} questions:5", "Start a quiz"))
+        sections.append(Section(q.prompt, heading="Quiz teaser"))
+        buttons.append(Button(f"run:/quiz start topic:{q.topic} questions:5",
+                              f"Quiz: {q.topic}, 5 questions"))
     if only is None:
         buttons.extend(Button(f"run:/trends framework:{f.framework}", f"{f.name} trend")
                        for f in figures)
+    if only is not None and figures:
+        title = f"{figures[0].name} trends"
     return Response(
-        title=f"{title}: {_heading(digest, figures)}",
+        title=f"{title}{_period(digest)}",
         sections=tuple(sections),
         fields=tuple(FieldItem(f.name, _figure_lines(f, digest)) for f in figures),
         buttons=tuple(buttons),
@@ -69,14 +70,14 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
     )
 
 
-def _heading(digest: Digest, figures: list[Figures]) -> str:
+def _period(digest: Digest) -> str:
+    """What the figures cover, short enough to keep the title on one line."""
     data = digest.data
-    names = figures[0].name if len(figures) == 1 else "PyTorch, TensorFlow, Keras, JAX"
     if data.sample_label:
-        return f"{names} ({data.sample_label.lower()} to {_date(data.as_of)})"
+        return f" ({data.sample_label.lower()} to {_date(data.as_of)})"
     if data.period_days == 1:
-        return f"{names}, {_date(data.as_of)}"
-    return f"{names}, the {data.period_label} to {_date(data.as_of)}"
+        return f", {_date(data.as_of)}"
+    return f", the {data.period_label} to {_date(data.as_of)}"
 
 
 def _figure_lines(f: Figures, digest: Digest) -> str:
@@ -84,7 +85,8 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
     sample = data.sample_label is not None
     lines = []
     if f.downloads is not None:
-        line = f"Downloads: {_count(f.downloads)} per {data.period_label}"
+        line = f"Downloads: {_count(f.downloads)}" + ("" if sample else
+                                                       f" per {data.period_label}")
         if f.downloads_change is not None:
             since = f" since {_date(f.downloads_since)}" if sample else ""
             line += f" ({_pct(f.downloads_change)}{since})"
@@ -95,10 +97,12 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
         lines.append("Downloads: no data")
     if f.stars is not None:
         line = f"GitHub stars: {f.stars:,.0f}"
-        if sample or (f.stars_at and data.as_of and f.stars_at < data.as_of):
+        if sample or f.stars_old or (f.stars_at and data.as_of and f.stars_at < data.as_of):
             line += f" on {_date(f.stars_at)}"
         if f.stars_change is not None:
             line += f" ({f.stars_change:+,.0f} since {_date(f.stars_since)})"
+        if f.stars_old:
+            line += f" (old: {f.stars_old})"
         lines.append(line)
     if f.questions is not None:
         change = f" ({_pct(f.questions_change)})" if f.questions_change is not None else ""
