@@ -16,6 +16,7 @@ after a restart still reaches ``Core.press``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -48,6 +49,7 @@ CUSTOM_ID = 100
 
 CUT = "… (cut: too long for one Discord message)"
 BLANK = "\u200b"  # Discord rejects empty field names and values
+SPACER = FieldItem(BLANK, BLANK, inline=False)  # ends a row of inline fields
 
 ERROR_COLOUR = discord.Colour.red()
 DEFAULT_COLOUR = discord.Colour.blurple()
@@ -270,10 +272,19 @@ def _table_fields(table: Table) -> Iterator[FieldItem]:
         yield FieldItem(row.label, "\n".join(lines), inline=False)
 
 
+def _balanced(fields: tuple[FieldItem, ...]) -> Iterator[FieldItem]:
+    """The fields, with a row break in each run of four inline ones: Discord lays inline
+    fields three to a row, which leaves the fourth alone; two rows of two (each half the
+    embed wide) read as a set."""
+    for inline, group in itertools.groupby(fields, key=lambda f: f.inline):
+        run = list(group)
+        yield from ([*run[:2], SPACER, *run[2:]] if inline and len(run) == 4 else run)
+
+
 def _fields(response: Response) -> Iterator[tuple[str, str, bool]]:
     """Every field within the name and value limits; long values continue in more fields."""
     table = tuple(_table_fields(response.table)) if response.table else ()
-    for item in (*table, *response.fields):
+    for item in (*table, *_balanced(response.fields)):
         name = clip(item.name, FIELD_NAME) or BLANK
         parts = split_text(item.value, FIELD_VALUE) if item.value else [BLANK]
         for i, part in enumerate(parts):

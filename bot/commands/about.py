@@ -44,6 +44,7 @@ def essentials(fw: Framework) -> tuple[tuple[Section, ...], tuple[FieldItem, ...
 def details(fw: Framework, core: Core) -> tuple[Section, ...]:
     roles = [core.knowledge.roles[r].name for r in fw.typical_roles if r in core.knowledge.roles]
     sections = [
+        Section(f"{fw.maker}; first released in {fw.year}.", heading="Made by"),
         Section(f"{fw.learning_curve.capitalize()}. {fw.learning_notes}",
                 heading="Learning curve"),
         Section(fw.community, heading="Community"),

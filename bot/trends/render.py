@@ -17,12 +17,10 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
     figures = [f for f in digest.figures if only is None or f.framework == only]
     sections: list[Section] = []
     if data.sample_label:
-        ends = [f.downloads_at for f in figures if f.downloads_at]
-        window = f"the 30 days to {_date(max(ends))}" if ends else "30 days"
         sections.append(Section(
-            "Figures shipped with the bot, shown until it has collected its own (daily, or "
-            f"`framework-coach trends collect`). Downloads are totals for {window}; the "
-            "sample has no Stack Overflow counts and no release dates."
+            "Shipped with the bot until it collects live figures (daily, or `framework-coach "
+            f"trends collect`). {_sample_windows(figures)} Not in the sample: Stack Overflow "
+            "counts and release dates."
         ))
     elif not digest.fresh:
         sections.append(Section(
@@ -32,11 +30,10 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
         ))
     if only is None and digest.mover is not None and digest.mover.downloads_change is not None:
         m = digest.mover
-        sections.append(Section(
-            f"{m.name}: downloads {_pct(m.downloads_change)} against the {data.period_label} "
-            f"to {_date(m.downloads_since)}.",
-            heading="Biggest mover",
-        ))
+        against = ("" if data.sample_label else
+                   f" against the {data.period_label} to {_date(m.downloads_since)}")
+        sections.append(Section(f"{m.name}: downloads {_pct(m.downloads_change)}{against}.",
+                                heading="Biggest mover"))
     if data.missing and data.sample_label is None and digest.fresh:
         sections.append(Section(
             "No fresh data from " + ", ".join(data.missing) + "; those figures are left out "
@@ -70,6 +67,18 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
     )
 
 
+def _sample_windows(figures: list[Figures]) -> str:
+    """The sample's download windows, said once for every framework."""
+    ends = {f.downloads_at for f in figures if f.downloads_at}
+    since = {f.downloads_since for f in figures if f.downloads_since}
+    if len(ends) != 1:
+        return "Downloads are 30-day totals."
+    text = f"Downloads: the 30 days to {_date(ends.pop())}"
+    if len(since) == 1:
+        text += f", changes against the 30 days to {_date(since.pop())}"
+    return text + "."
+
+
 def _period(digest: Digest) -> str:
     """What the figures cover, short enough to keep the title on one line."""
     data = digest.data
@@ -88,8 +97,7 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
         line = f"Downloads: {_count(f.downloads)}" + ("" if sample else
                                                        f" per {data.period_label}")
         if f.downloads_change is not None:
-            since = f" since {_date(f.downloads_since)}" if sample else ""
-            line += f" ({_pct(f.downloads_change)}{since})"
+            line += f" ({_pct(f.downloads_change)})"
         if f.share is not None:
             line += f", {f.share:.0%} of the four"
         lines.append(line)

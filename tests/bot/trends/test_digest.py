@@ -92,7 +92,7 @@ async def test_without_collected_data_the_sample_is_shown_with_its_label_and_dat
     assert jax.stars_at == dt.date(2024, 3, 21) and jax.stars_old
     assert "27,398 on 21 Mar 2024 (old: the star ranking this sample comes from last " in text
     assert [f.framework for f in digest.figures if f.stars_old] == ["jax"]
-    assert "no Stack Overflow counts" in text
+    assert "Not in the sample: Stack Overflow counts" in text
 
 
 async def test_the_digest_is_composed_once_until_data_or_day_changes(
