@@ -269,7 +269,12 @@ def _table_fields(table: Table) -> Iterator[FieldItem]:
     for row in table.rows:
         lines = [f"**{column}** · {cell}" for column, cell in zip(table.columns, row.cells,
                                                                   strict=False)]
-        yield FieldItem(row.label, "\n".join(lines), inline=False)
+        value = "\n".join(lines)
+        if size(value) <= FIELD_VALUE:
+            yield FieldItem(row.label, value, inline=False)
+        else:  # too long for one field: a field per column, in order, rather than a cut cell
+            for i, line in enumerate(lines):
+                yield FieldItem(row.label if i == 0 else BLANK, line, inline=False)
 
 
 def _balanced(fields: tuple[FieldItem, ...]) -> Iterator[FieldItem]:

@@ -188,7 +188,8 @@ def _table_blocks(table: Table) -> Iterator[dict[str, Any]]:
     cells as fields, which Slack lays out side by side, so each pair shares a row."""
     for start in range(0, len(table.columns), FIELDS_PER_SECTION):
         heads = table.columns[start:start + FIELDS_PER_SECTION]
-        yield {"type": "section", "fields": [_mrkdwn(_bold(c)) for c in heads]}
+        yield {"type": "section",
+               "fields": [_mrkdwn(truncate(_bold(c), FIELD_TEXT)) for c in heads]}
     for row in table.rows:
         cells = [truncate(escape(c), FIELD_TEXT) or "—" for c in row.cells]
         for start in range(0, max(len(cells), 1), FIELDS_PER_SECTION):

@@ -13,7 +13,17 @@ from hypothesis import strategies as st
 
 from adapters.discord import render as r
 from bot.core import Core
-from bot.models import Button, ButtonStyle, Context, FieldItem, Response, Section, Visibility
+from bot.models import (
+    Button,
+    ButtonStyle,
+    Context,
+    FieldItem,
+    Response,
+    Section,
+    Table,
+    TableRow,
+    Visibility,
+)
 
 CTX = Context(platform="discord", user_id="1", user_name="ada", channel_id="2", tenant_id="3")
 
@@ -202,6 +212,12 @@ responses = st.builds(
     footer=st.text(max_size=2500),
     visibility=st.sampled_from(list(Visibility)),
     is_error=st.booleans(),
+    table=st.none() | st.builds(
+        Table,
+        st.lists(st.text(max_size=100), min_size=1, max_size=4).map(tuple),
+        st.lists(st.builds(TableRow, st.text(max_size=300),
+                           st.lists(st.text(max_size=800), max_size=4).map(tuple)),
+                 max_size=30).map(tuple)),
 )
 
 
@@ -225,3 +241,67 @@ def test_whitespace_never_makes_an_empty_or_oversized_embed() -> None:
     check(messages)
     assert shown(messages).count("x") == 5000
     check(r.render(response, single=True))
+
+
+# ---------------------------------------------------------------------------- layout
+
+COMPARISON = Response(
+    title="PyTorch vs TensorFlow",
+    table=Table(("PyTorch", "TensorFlow"), (
+        TableRow("Best for", ("Research, fast prototyping", "Production at scale")),
+        TableRow("Learning curve", ("moderate", "steep")),
+        TableRow("Deployment", ("word " * 90, "other " * 75)),  # many lines, one field
+    )),
+    fields=tuple(FieldItem(name, "value") for name in ("One", "Two", "Three", "Four")),
+    footer="Sources: CBT Nuggets and 16 more.",
+)
+
+
+def discord_rows(fields: list[dict]) -> list[list[dict]]:
+    """Discord's layout of embed fields: a field that is not inline has a row of its own;
+    inline fields sit side by side, three to a row."""
+    rows: list[list[dict]] = []
+    for f in fields:
+        if f.get("inline") and rows and rows[-1][-1].get("inline") and len(rows[-1]) < 3:
+            rows[-1].append(f)
+        else:
+            rows.append([f])
+    return rows
+
+
+def test_a_comparison_keeps_each_pair_together_and_in_column_order() -> None:
+    (message,) = r.render(COMPARISON)
+    check([message])
+    rows = discord_rows(message.embeds[0].to_dict()["fields"])
+    table = COMPARISON.table
+    for row in table.rows:
+        (visual,) = [v for v in rows if v[0]["name"] == row.label]
+        assert len(visual) == 1  # the pair is one field: together on desktop and on phones
+        lines = visual[0]["value"].splitlines()
+        assert lines == [f"**{c}** · {cell}" for c, cell in zip(table.columns, row.cells,
+                                                                 strict=True)]
+    # The four inline fields after the table: two rows of two, never three and a lone one.
+    inline_rows = [[f["name"] for f in v] for v in rows if v[0].get("inline")]
+    assert inline_rows == [["One", "Two"], ["Three", "Four"]]
+
+
+def test_a_row_too_long_for_one_field_keeps_every_cell_whole_and_in_order() -> None:
+    long = Response(title="t", table=Table(("A", "B"), (TableRow("Row", ("a" * 900,
+                                                                         "b" * 900)),)))
+    ids = r.CustomIds()
+    (message,) = r.render(long, ids=ids)
+    check([message])
+    assert_complete(long, [message], ids)
+    values = [f["value"] for f in message.embeds[0].to_dict()["fields"]]
+    assert values == [f"**A** · {'a' * 900}", f"**B** · {'b' * 900}"]
+
+
+async def test_every_comparison_has_one_row_per_attribute(core: Core) -> None:
+    for a, b in itertools.permutations(core.knowledge.frameworks, 2):
+        response = await core.handle_text(f"/compare a:{a} b:{b}", CTX)
+        assert response.table is not None
+        (message,) = r.render(response, colour=core.colour(response.accent))
+        check([message])
+        fields = message.embeds[0].to_dict()["fields"]
+        assert [f["name"] for f in fields] == [row.label for row in response.table.rows]
+        assert all(len(v) == 1 for v in discord_rows(fields))
