@@ -188,8 +188,8 @@ def test_button_ids_round_trip() -> None:
 def test_colours_and_styles() -> None:
     error = r.render(Response(title="bad", is_error=True), colour="#123456")[0]
     assert error.embeds[0].colour == r.ERROR_COLOUR
-    tinted = r.render(Response(title="ok"), colour="#EE4C2C")[0]
-    assert tinted.embeds[0].colour.value == 0xEE4C2C
+    tinted = r.render(Response(title="ok"), colour="#E69F00")[0]
+    assert tinted.embeds[0].colour.value == 0xE69F00
     plain = r.render(Response(title="ok", buttons=(Button("run:/help", "Help",
                                                           ButtonStyle.SUCCESS),)))[0]
     assert plain.embeds[0].colour == r.DEFAULT_COLOUR
@@ -305,3 +305,48 @@ async def test_every_comparison_has_one_row_per_attribute(core: Core) -> None:
         fields = message.embeds[0].to_dict()["fields"]
         assert [f["name"] for f in fields] == [row.label for row in response.table.rows]
         assert all(len(v) == 1 for v in discord_rows(fields))
+
+
+# ---------------------------------------------------------------------------- colours
+
+# Colour-vision deficiency simulation (Machado, Oliveira & Fernandes 2009, severity 1.0), in
+# linear RGB; distances are CIE 1976 ΔE in Lab (D65). 15 is well beyond "just noticeable".
+CVD = {
+    "typical": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216),
+                   (-0.003882, -0.048116, 1.051998)),
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413),
+                     (-0.011820, 0.042940, 0.968881)),
+    "tritanopia": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602),
+                   (0.004733, 0.691367, 0.303900)),
+}
+MIN_DELTA_E = 15
+
+
+def _lab(rgb: int, matrix: tuple[tuple[float, ...], ...]) -> tuple[float, float, float]:
+    def linear(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    channels = [linear((rgb >> shift) & 0xFF) for shift in (16, 8, 0)]
+    red, green, blue = (min(1.0, max(0.0, sum(m * c for m, c in zip(row, channels,
+                                                                      strict=True))))
+                        for row in matrix)
+    x = (0.4124 * red + 0.3576 * green + 0.1805 * blue) / 0.95047
+    y = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    z = (0.0193 * red + 0.1192 * green + 0.9505 * blue) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+
+
+def test_accent_colours_never_look_like_an_error_even_to_colour_blind_readers(core) -> None:
+    colours = {fw.id: int(fw.colour.lstrip("#"), 16) for fw in core.knowledge.frameworks.values()}
+    colours["error"] = r.ERROR_COLOUR.value
+    for vision, matrix in CVD.items():
+        lab = {name: _lab(rgb, matrix) for name, rgb in colours.items()}
+        for a, b in itertools.combinations(colours, 2):
+            distance = sum((p - q) ** 2 for p, q in zip(lab[a], lab[b], strict=True)) ** 0.5
+            assert distance >= MIN_DELTA_E, (vision, a, b, round(distance, 1))
