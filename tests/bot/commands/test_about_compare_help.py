@@ -146,3 +146,14 @@ async def test_pure_answers_are_cached_per_options_and_platform(core, ctx):
     for role in ("data-scientist", "ml-researcher", "student"):
         await core.handle_text(f"/framework role:{role}", ctx)
     assert len(core._answers) == 2 and len(core._typed) == 2
+
+
+async def test_a_framework_without_a_glance_is_compared_by_its_first_words(core):
+    from bot.commands.compare import table
+
+    pytorch = core.knowledge.frameworks["pytorch"].model_copy(update={"glance": None})
+    rows = {row.label: row.cells[0] for row in table(pytorch, core.knowledge.frameworks["jax"],
+                                                     core).rows}
+    assert pytorch.pros[0].startswith(rows["Best for"].rstrip("…"))
+    assert all(0 < len(cell) <= GLANCE_CHARS + len("2016 by ")
+               for label, cell in rows.items() if label != "Typical roles")
