@@ -16,6 +16,7 @@ on Slack):
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -127,3 +128,14 @@ async def test_every_shipped_answer_fits_one_message_and_the_budget(
         assert size["messages"] == 1, text
         assert size["chars"] <= ANSWER_CHARS, (text, size)
         assert size["blocks"] <= ANSWER_BLOCKS, (text, size)
+
+
+async def test_no_answer_says_the_same_line_twice(app: App) -> None:
+    texts = [*every_example(app), *glance_commands(app)]
+    texts += [f"/framework role:{role}" for role in app.core.knowledge.roles]
+    for text in texts:
+        response = await ask(app, text, "discord")
+        lines = [line.removeprefix("• ").strip() for piece in response.texts()
+                 for line in piece.splitlines()]
+        repeated = [line for line, n in Counter(lines).items() if n > 1 and len(line) >= 25]
+        assert not repeated, (text, repeated)
