@@ -102,8 +102,10 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
             line += f", {f.share:.0%} of the four"
         lines.append(line)
     else:
-        lines.append("Downloads: no data")
-    if f.stars is not None:
+        lines.append(f"Downloads: no data ({_why_missing(data.sample_label)})")
+    if f.stars is None:
+        lines.append(f"GitHub stars: no data ({_why_missing(data.sample_label)})")
+    else:
         line = f"GitHub stars: {f.stars:,.0f}"
         if sample or f.stars_old or (f.stars_at and data.as_of and f.stars_at < data.as_of):
             line += f" on {_date(f.stars_at)}"
@@ -123,6 +125,12 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
         what = "sample dates" if sample else f"{data.period_label}s"
         lines.append(f"Last {len(f.spark)} {what}: {f.spark}")
     return "\n".join(lines)
+
+
+def _why_missing(sample_label: str | None) -> str:
+    if sample_label:
+        return f"not in the {sample_label.lower()}"
+    return "none collected yet: the source has not answered"
 
 
 def _footer(digest: Digest) -> str:

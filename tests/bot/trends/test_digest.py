@@ -132,3 +132,17 @@ async def test_a_star_count_older_than_the_others_says_so_and_why(
     assert list(old) == ["jax"] and "no newer count was collected" in old["jax"]
     text = digest_response(digest).plain_text()
     assert f"on {NOW.day} Nov 2026 (old: no newer count was collected" in text
+
+
+async def test_a_figure_missing_from_the_start_says_so_and_why(
+    fake: TrendsFake, tmp_path: Path, knowledge, clock: RecordingClock  # noqa: ANN001
+) -> None:
+    fake.fail("/github", 500)
+    store = await collected_store(fake, tmp_path, knowledge, clock)
+    try:
+        digest = await DigestBuilder(knowledge, clock, store).build("weekly")
+    finally:
+        await store.close()
+    text = digest_response(digest).plain_text()
+    assert text.count("GitHub stars: no data (none collected yet: the source has not "
+                      "answered)") == len(knowledge.frameworks)
