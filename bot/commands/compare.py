@@ -60,14 +60,18 @@ def _long(label: str, pairs: Sequence[tuple[str, str]]) -> Section:
     return Section("\n".join(f"{name}: {text}" for name, text in pairs), heading=label)
 
 
+def _lists(label: str, pairs: Sequence[tuple[str, Sequence[str]]]) -> Section:
+    return Section("\n".join(f"{name}:\n{bullets(items)}" for name, items in pairs),
+                   heading=label)
+
+
 def details(a: Framework, b: Framework) -> tuple[Section, ...]:
     """The long form of every row, one attribute at a time, both frameworks together."""
     return (
         _long("What it is", [(a.name, a.summary), (b.name, b.summary)]),
-        *(Section(f"{fw.name}:\n{bullets(items)}", heading=heading)
-          for heading, getter in (("Key features", "key_features"), ("Pros", "pros"),
-                                  ("Cons", "cons"))
-          for fw, items in ((a, getattr(a, getter)), (b, getattr(b, getter)))),
+        _lists("Key features", [(a.name, a.key_features), (b.name, b.key_features)]),
+        _lists("Pros", [(a.name, a.pros), (b.name, b.pros)]),
+        _lists("Cons", [(a.name, a.cons), (b.name, b.cons)]),
         _long("Learning curve", [(a.name, f"{a.learning_curve}. {a.learning_notes}"),
                                  (b.name, f"{b.learning_curve}. {b.learning_notes}")]),
         _long("Deployment", [(a.name, a.deployment), (b.name, b.deployment)]),

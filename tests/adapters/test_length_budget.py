@@ -130,12 +130,17 @@ async def test_every_shipped_answer_fits_one_message_and_the_budget(
         assert size["blocks"] <= ANSWER_BLOCKS, (text, size)
 
 
-async def test_no_answer_says_the_same_line_twice(app: App) -> None:
+async def test_no_answer_says_the_same_thing_twice(app: App) -> None:
     texts = [*every_example(app), *glance_commands(app)]
     texts += [f"/framework role:{role}" for role in app.core.knowledge.roles]
-    for text in texts:
-        response = await ask(app, text, "discord")
+    answers = [(t, await ask(app, t, "discord")) for t in texts]
+    for text, response in list(answers):
+        answers += [(f"{text} → {b.label}", await app.core.press(b.id, context("discord")))
+                    for b in response.buttons if b.id.startswith(("run:", "sources:"))]
+    for text, response in answers:
         lines = [line.removeprefix("• ").strip() for piece in response.texts()
                  for line in piece.splitlines()]
         repeated = [line for line, n in Counter(lines).items() if n > 1 and len(line) >= 25]
         assert not repeated, (text, repeated)
+        headings = [s.heading for s in response.sections if s.heading]
+        assert len(headings) == len(set(headings)), (text, headings)
