@@ -90,7 +90,7 @@ async def test_without_collected_data_the_sample_is_shown_with_its_label_and_dat
     # JAX's newest star count (2024-03-21) is 2 years older than the others': said, and why
     jax = next(f for f in digest.figures if f.framework == "jax")
     assert jax.stars_at == dt.date(2024, 3, 21) and jax.stars_old
-    assert "27,398 on 21 Mar 2024 (old: the star ranking this sample comes from last " in text
+    assert "27,398 on 21 Mar 2024 (old: the sample's star ranking last listed JAX then)" in text
     assert [f.framework for f in digest.figures if f.stars_old] == ["jax"]
     assert "Not in the sample: Stack Overflow counts" in text
 
