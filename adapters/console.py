@@ -23,6 +23,7 @@ from rich.text import Text
 from adapters.base import Delivery
 from bot.core import Core
 from bot.models import Button, Context, Response, Visibility
+from bot.models import Table as ComparisonTable
 
 LETTERS = string.ascii_uppercase
 HELP = """Console commands:
@@ -48,6 +49,8 @@ def render(response: Response, *, colour: str | None = None) -> RenderableType:
         if section.heading:
             parts.append(Text(section.heading, style="bold"))
         parts.append(Text(section.body))
+    if response.table:
+        parts.append(_comparison(response.table))
     if response.fields:
         parts.append(_fields_table(response))
     if response.buttons:
@@ -62,21 +65,21 @@ def render(response: Response, *, colour: str | None = None) -> RenderableType:
 
 
 def _fields_table(response: Response) -> Table:
-    """Paired 'A · row' fields become a side-by-side table; others a name/value table."""
-    heads = [f.name.split(" · ", 1) for f in response.fields]
-    columns = list(dict.fromkeys(h[0] for h in heads if len(h) == 2))
-    if len(columns) == 2 and all(len(h) == 2 for h in heads):
-        table = Table("", *columns, show_lines=True, expand=True)
-        rows: dict[str, dict[str, str]] = {}
-        for (col, row), item in zip(heads, response.fields, strict=True):
-            rows.setdefault(row, {})[col] = item.value
-        for row, cells in rows.items():
-            table.add_row(row, *(cells.get(c, "") for c in columns))
-        return table
+    """Fields as a borderless name/value table."""
     table = Table(show_header=False, box=None, padding=(0, 2))
     for item in response.fields:
         table.add_row(Text(item.name, style="bold"), item.value)
     return table
+
+
+def _comparison(table: ComparisonTable) -> Table:
+    """A comparison as a terminal table: one column per subject, one line per attribute."""
+    out = Table(show_lines=True, expand=True)
+    for column in ("", *table.columns):
+        out.add_column(Text(column))
+    for row in table.rows:
+        out.add_row(Text(row.label, style="bold"), *(Text(c) for c in row.cells))
+    return out
 
 
 class ConsoleAdapter:

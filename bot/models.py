@@ -85,6 +85,25 @@ class FieldItem:
 
 
 @dataclass(frozen=True, slots=True)
+class TableRow:
+    """One attribute of a comparison: its label and one short value per column."""
+
+    label: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Values meant to be read across, attribute by attribute (a comparison of frameworks).
+
+    Adapters keep each row's cells together on one line or row, whatever their layout.
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     """A clickable choice. ``id`` round-trips to the core through ``Core.press``."""
 
@@ -105,6 +124,8 @@ class Response:
     visibility: Visibility = Visibility.CHANNEL
     accent: str | None = None  # a framework id, for per-framework colours
     is_error: bool = False
+    table: Table | None = None  # shown after the sections, before the fields
+    sources: tuple[str, ...] = ()  # knowledge source ids behind the answer, listed on request
 
     def texts(self) -> Iterator[str]:
         """Every piece of visible text, in reading order (for fallbacks, search and tests)."""
@@ -114,6 +135,11 @@ class Response:
             if section.heading:
                 yield section.heading
             yield section.body
+        if self.table:
+            yield from self.table.columns
+            for row in self.table.rows:
+                yield row.label
+                yield from row.cells
         for item in self.fields:
             yield item.name
             yield item.value
@@ -135,6 +161,11 @@ class Response:
                 Section(fn(s.body), fn(s.heading) if s.heading else None) for s in self.sections
             ),
             fields=tuple(FieldItem(fn(f.name), fn(f.value), f.inline) for f in self.fields),
+            table=self.table and Table(
+                tuple(fn(c) for c in self.table.columns),
+                tuple(TableRow(fn(r.label), tuple(fn(c) for c in r.cells))
+                      for r in self.table.rows),
+            ),
             buttons=tuple(Button(b.id, fn(b.label), b.style) for b in self.buttons),
             footer=fn(self.footer),
         )

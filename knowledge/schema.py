@@ -69,6 +69,20 @@ class Update(Strict):
     sources: list[Slug] = Field(min_length=1)
 
 
+GLANCE_CHARS = 60  # about one line beside the framework's name in a comparison row
+
+
+class Glance(Strict):
+    """The framework in a few words per attribute: what ``/compare`` shows side by side
+    (the long forms stay in the profile, one press away)."""
+
+    best_for: Annotated[str, Field(min_length=1, max_length=GLANCE_CHARS)]
+    watch_out: Annotated[str, Field(min_length=1, max_length=GLANCE_CHARS)]
+    deployment: Annotated[str, Field(min_length=1, max_length=GLANCE_CHARS)]
+    usage: Annotated[str, Field(min_length=1, max_length=GLANCE_CHARS)]  # dated figures
+    maker: Annotated[str, Field(min_length=1, max_length=GLANCE_CHARS)]
+
+
 class Framework(Strict):
     id: Slug
     name: Text
@@ -92,6 +106,7 @@ class Framework(Strict):
     github_repo: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]
     stackoverflow_tag: Text
     colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+    glance: Glance | None = None
 
 
 class FrameworksFile(Strict):
@@ -230,6 +245,8 @@ class SampleSeries(Strict):
     source: Slug
     note: Text
     rows: list[SampleRow] = Field(min_length=2)
+    # Why a framework's newest figure here is older than the others' (shown beside it).
+    gaps: dict[Slug, Text] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _ordered(self) -> SampleSeries:

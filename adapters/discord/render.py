@@ -16,6 +16,7 @@ after a restart still reaches ``Core.press``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.models import Button, ButtonStyle, Response
+from bot.models import Button, ButtonStyle, FieldItem, Response, Table
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
@@ -48,6 +49,7 @@ CUSTOM_ID = 100
 
 CUT = "… (cut: too long for one Discord message)"
 BLANK = "\u200b"  # Discord rejects empty field names and values
+SPACER = FieldItem(BLANK, BLANK, inline=False)  # ends a row of inline fields
 
 ERROR_COLOUR = discord.Colour.red()
 DEFAULT_COLOUR = discord.Colour.blurple()
@@ -259,9 +261,35 @@ def _section_text(heading: str | None, body: str) -> str:
     return body
 
 
+def _table_fields(table: Table) -> Iterator[FieldItem]:
+    """One full-width field per row: the attribute as its name, then each column's value on
+    its own line after the column's name. Inline fields would sit three to a row on desktop
+    (so pairs drift apart) and stack one by one on phones (so values lose their column);
+    a row in one field keeps its pair together and aligned on both."""
+    for row in table.rows:
+        lines = [f"**{column}** · {cell}" for column, cell in zip(table.columns, row.cells,
+                                                                  strict=False)]
+        value = "\n".join(lines)
+        if size(value) <= FIELD_VALUE:
+            yield FieldItem(row.label, value, inline=False)
+        else:  # too long for one field: a field per column, in order, rather than a cut cell
+            for i, line in enumerate(lines):
+                yield FieldItem(row.label if i == 0 else BLANK, line, inline=False)
+
+
+def _balanced(fields: tuple[FieldItem, ...]) -> Iterator[FieldItem]:
+    """The fields, with a row break in each run of four inline ones: Discord lays inline
+    fields three to a row, which leaves the fourth alone; two rows of two (each half the
+    embed wide) read as a set."""
+    for inline, group in itertools.groupby(fields, key=lambda f: f.inline):
+        run = list(group)
+        yield from ([*run[:2], SPACER, *run[2:]] if inline and len(run) == 4 else run)
+
+
 def _fields(response: Response) -> Iterator[tuple[str, str, bool]]:
     """Every field within the name and value limits; long values continue in more fields."""
-    for item in response.fields:
+    table = tuple(_table_fields(response.table)) if response.table else ()
+    for item in (*table, *_balanced(response.fields)):
         name = clip(item.name, FIELD_NAME) or BLANK
         parts = split_text(item.value, FIELD_VALUE) if item.value else [BLANK]
         for i, part in enumerate(parts):

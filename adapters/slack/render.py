@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bot.models import Button, ButtonStyle, Response, Visibility
+from bot.models import Button, ButtonStyle, Response, Table, Visibility
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit) and our own margins.
 MAX_BLOCKS = 50
@@ -183,11 +183,32 @@ def _button(index: int, button: Button) -> dict[str, Any]:
     return element
 
 
+def _table_blocks(table: Table) -> Iterator[dict[str, Any]]:
+    """The column names once, then one section per row: its label as the text and its
+    cells as fields, which Slack lays out side by side, so each pair shares a row."""
+    for start in range(0, len(table.columns), FIELDS_PER_SECTION):
+        heads = table.columns[start:start + FIELDS_PER_SECTION]
+        yield {"type": "section",
+               "fields": [_mrkdwn(truncate(_bold(c), FIELD_TEXT)) for c in heads]}
+    for row in table.rows:
+        cells = [truncate(escape(c), FIELD_TEXT) or "—" for c in row.cells]
+        for start in range(0, max(len(cells), 1), FIELDS_PER_SECTION):
+            block: dict[str, Any] = {
+                "type": "section",
+                "text": _mrkdwn(truncate(_bold(row.label), SECTION_TEXT)),
+            }
+            if cells:
+                block["fields"] = [_mrkdwn(c) for c in cells[start:start + FIELDS_PER_SECTION]]
+            yield block
+
+
 def _body_blocks(response: Response) -> list[dict[str, Any]]:
     """Everything between the header and the footer, in reading order."""
     blocks: list[dict[str, Any]] = []
     for section in response.sections:
         blocks.extend(_section_blocks(section.heading, section.body))
+    if response.table:
+        blocks.extend(_table_blocks(response.table))
     inline: list[str] = []
 
     def flush() -> None:

@@ -19,12 +19,11 @@ async def handle(request: Request, core: Core) -> Response:
         shown = spec.name_on(platform)
         if shown != spec.name:
             renamed.append(f"/{spec.name} is /{shown} here ({platform} reserves /{spec.name}).")
-        lines = [spec.description]
-        for sub in spec.subcommands:
-            lines.append(f"• /{shown} {sub.name}: {sub.description}")
         example = spec.example.replace(f"/{spec.name}", f"/{shown}", 1)
-        lines.append(f"Example: {example}")
-        sections.append(Section("\n".join(lines), heading=f"/{shown}"))
+        lines = [spec.description, *(f"• {sub.name}: {sub.description}"
+                                     for sub in spec.subcommands)]
+        # The example heads the entry: it names the command and shows it in use.
+        sections.append(Section("\n".join(lines), heading=example))
     footer = " ".join(renamed) or "Options go as name:value; quotes keep spaces together."
     return Response(
         title="framework-coach commands",

@@ -39,6 +39,7 @@ class Figures:
     framework: str
     name: str
     downloads: float | None = None
+    downloads_at: dt.date | None = None  # end of the period the downloads cover
     downloads_change: float | None = None  # fraction against the previous period
     downloads_since: dt.date | None = None  # end of the period compared against
     share: float | None = None  # of the four frameworks' downloads
@@ -51,6 +52,7 @@ class Figures:
     release: Release | None = None
     new_release: bool = False  # published within this period
     spark: str = ""
+    stars_old: str | None = None  # why the star count is older than the others', when it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ def compose(
 ) -> Digest:
     figures = [_figures(data, fw_id, knowledge.framework(fw_id).name, today)
                for fw_id in data.frameworks]
+    figures = _mark_old_stars(figures, data, knowledge)
     total = sum(f.downloads for f in figures if f.downloads is not None)
     if total:
         figures = [
@@ -120,6 +123,7 @@ def _figures(data: TrendData, fw_id: str, name: str, today: dt.date) -> Figures:
         framework=fw_id,
         name=name,
         downloads=latest,
+        downloads_at=downloads[-1].end if downloads else None,
         downloads_change=_change(latest, previous),
         downloads_since=downloads[-2].end if previous is not None else None,
         stars=stars_at.value if stars_at else None,
@@ -132,6 +136,25 @@ def _figures(data: TrendData, fw_id: str, name: str, today: dt.date) -> Figures:
         new_release=new_release,
         spark=sparkline([p.value for p in downloads]),
     )
+
+
+def _mark_old_stars(figures: list[Figures], data: TrendData,
+                    knowledge: Knowledge) -> list[Figures]:
+    """Say why a star count is more than a period older than the newest one shown beside it:
+    the sample's own note on the gap, or that collection got no newer count."""
+    dates = [f.stars_at for f in figures if f.stars_at is not None]
+    if not dates:
+        return figures
+    cutoff = max(dates) - dt.timedelta(days=data.period_days)
+    sample = knowledge.trend_sample if data.sample_label else None
+    gaps = sample.stars.gaps if sample else {}
+    default = ("the sample has no newer figure" if data.sample_label
+               else "no newer count was collected: GitHub has not answered for it since")
+    return [
+        replace(f, stars_old=gaps.get(f.framework, default))
+        if f.stars_at is not None and f.stars_at < cutoff else f
+        for f in figures
+    ]
 
 
 def _stars(

@@ -18,10 +18,9 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
     sections: list[Section] = []
     if data.sample_label:
         sections.append(Section(
-            f"{data.sample_label} shipped with the bot, newest figure from "
-            f"{_date(data.as_of)}: downloads are 30-day totals. Live figures replace it once "
-            "the bot has collected trend data (daily, or `framework-coach trends collect`).",
-            heading="Sample data",
+            "Shipped with the bot until it collects live figures (daily, or `framework-coach "
+            f"trends collect`). {_sample_windows(figures)} Not in the sample: Stack Overflow "
+            "counts and release dates."
         ))
     elif not digest.fresh:
         sections.append(Section(
@@ -31,11 +30,10 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
         ))
     if only is None and digest.mover is not None and digest.mover.downloads_change is not None:
         m = digest.mover
-        sections.append(Section(
-            f"{m.name}: downloads {_pct(m.downloads_change)} against the {data.period_label} "
-            f"to {_date(m.downloads_since)}.",
-            heading="Biggest mover",
-        ))
+        against = ("" if data.sample_label else
+                   f" against the {data.period_label} to {_date(m.downloads_since)}")
+        sections.append(Section(f"{m.name}: downloads {_pct(m.downloads_change)}{against}.",
+                                heading="Biggest mover"))
     if data.missing and data.sample_label is None and digest.fresh:
         sections.append(Section(
             "No fresh data from " + ", ".join(data.missing) + "; those figures are left out "
@@ -44,23 +42,23 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
         ))
     if only is None and digest.tip is not None:
         tip = digest.tip
-        sections.append(Section(
-            f"{tip.text} (as of {tip.as_of.isoformat()}; source: {'; '.join(tip.sources)})",
-            heading="Tip",
-        ))
+        more = f" and {len(tip.sources) - 1} more" if len(tip.sources) > 1 else ""
+        source = f"; source: {tip.sources[0]}{more}" if tip.sources else ""
+        sections.append(Section(f"{tip.text} (as of {tip.as_of.isoformat()}{source})",
+                                heading="Tip"))
     buttons: list[Button] = []
     if only is None and digest.teaser is not None:
         q = digest.teaser
-        sections.append(Section(
-            f"{q.prompt}\nFind out in a quiz: `/quiz start topic:{q.topic} questions:5`",
-            heading="Quiz teaser",
-        ))
-        buttons.append(Button(f"run:/quiz start topic:{q.topic} questions:5", "Start a quiz"))
+        sections.append(Section(q.prompt, heading="Quiz teaser"))
+        buttons.append(Button(f"run:/quiz start topic:{q.topic} questions:5",
+                              f"Quiz: {q.topic}, 5 questions"))
     if only is None:
         buttons.extend(Button(f"run:/trends framework:{f.framework}", f"{f.name} trend")
                        for f in figures)
+    if only is not None and figures:
+        title = f"{figures[0].name} trends"
     return Response(
-        title=f"{title}: {_heading(digest, figures)}",
+        title=f"{title}{_period(digest)}",
         sections=tuple(sections),
         fields=tuple(FieldItem(f.name, _figure_lines(f, digest)) for f in figures),
         buttons=tuple(buttons),
@@ -69,14 +67,26 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
     )
 
 
-def _heading(digest: Digest, figures: list[Figures]) -> str:
+def _sample_windows(figures: list[Figures]) -> str:
+    """The sample's download windows, said once for every framework."""
+    ends = {f.downloads_at for f in figures if f.downloads_at}
+    since = {f.downloads_since for f in figures if f.downloads_since}
+    if len(ends) != 1:
+        return "Downloads are 30-day totals."
+    text = f"Downloads: the 30 days to {_date(ends.pop())}"
+    if len(since) == 1:
+        text += f", changes against the 30 days to {_date(since.pop())}"
+    return text + "."
+
+
+def _period(digest: Digest) -> str:
+    """What the figures cover, short enough to keep the title on one line."""
     data = digest.data
-    names = figures[0].name if len(figures) == 1 else "PyTorch, TensorFlow, Keras, JAX"
     if data.sample_label:
-        return f"{names} ({data.sample_label.lower()} to {_date(data.as_of)})"
+        return f" ({data.sample_label.lower()} to {_date(data.as_of)})"
     if data.period_days == 1:
-        return f"{names}, {_date(data.as_of)}"
-    return f"{names}, the {data.period_label} to {_date(data.as_of)}"
+        return f", {_date(data.as_of)}"
+    return f", the {data.period_label} to {_date(data.as_of)}"
 
 
 def _figure_lines(f: Figures, digest: Digest) -> str:
@@ -84,21 +94,25 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
     sample = data.sample_label is not None
     lines = []
     if f.downloads is not None:
-        line = f"Downloads: {_count(f.downloads)} per {data.period_label}"
+        line = f"Downloads: {_count(f.downloads)}" + ("" if sample else
+                                                       f" per {data.period_label}")
         if f.downloads_change is not None:
-            since = f" since {_date(f.downloads_since)}" if sample else ""
-            line += f" ({_pct(f.downloads_change)}{since})"
+            line += f" ({_pct(f.downloads_change)})"
         if f.share is not None:
             line += f", {f.share:.0%} of the four"
         lines.append(line)
     else:
-        lines.append("Downloads: no data")
-    if f.stars is not None:
+        lines.append(f"Downloads: no data ({_why_missing(data.sample_label)})")
+    if f.stars is None:
+        lines.append(f"GitHub stars: no data ({_why_missing(data.sample_label)})")
+    else:
         line = f"GitHub stars: {f.stars:,.0f}"
-        if sample or (f.stars_at and data.as_of and f.stars_at < data.as_of):
+        if sample or f.stars_old or (f.stars_at and data.as_of and f.stars_at < data.as_of):
             line += f" on {_date(f.stars_at)}"
         if f.stars_change is not None:
             line += f" ({f.stars_change:+,.0f} since {_date(f.stars_since)})"
+        if f.stars_old:
+            line += f" (old: {f.stars_old})"
         lines.append(line)
     if f.questions is not None:
         change = f" ({_pct(f.questions_change)})" if f.questions_change is not None else ""
@@ -111,6 +125,12 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
         what = "sample dates" if sample else f"{data.period_label}s"
         lines.append(f"Last {len(f.spark)} {what}: {f.spark}")
     return "\n".join(lines)
+
+
+def _why_missing(sample_label: str | None) -> str:
+    if sample_label:
+        return f"not in the {sample_label.lower()}"
+    return "none collected yet: the source has not answered"
 
 
 def _footer(digest: Digest) -> str:

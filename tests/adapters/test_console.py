@@ -93,3 +93,18 @@ async def test_interactive_loop_reads_until_eof(core):
     lines = iter(["/help", ":quit"])
     await adapter.run(read=lambda prompt: next(lines))
     assert "framework-coach commands" in buffer.getvalue()
+
+
+def test_a_comparison_is_a_table_with_aligned_columns():
+    from adapters.console import render_to_text
+    from bot.models import Response, Table, TableRow
+
+    table = Table(("PyTorch", "TensorFlow"), (TableRow("Best for", ("research", "production")),
+                                              TableRow("Learning curve", ("moderate", "steep")),
+                                              TableRow("[bold]x[/bold]", ("[red]a", "b]"))))
+    lines = render_to_text(Response(title="PyTorch vs TensorFlow", table=table)).splitlines()
+    header = next(line for line in lines if "PyTorch" in line and "┃" in line)  # the head
+    starts = [header.index("PyTorch"), header.index("TensorFlow")]
+    for row in table.rows:
+        (line,) = [line for line in lines if row.label in line]  # markup stays text
+        assert [line.index(cell) for cell in row.cells] == starts, line

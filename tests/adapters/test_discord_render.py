@@ -13,7 +13,17 @@ from hypothesis import strategies as st
 
 from adapters.discord import render as r
 from bot.core import Core
-from bot.models import Button, ButtonStyle, Context, FieldItem, Response, Section, Visibility
+from bot.models import (
+    Button,
+    ButtonStyle,
+    Context,
+    FieldItem,
+    Response,
+    Section,
+    Table,
+    TableRow,
+    Visibility,
+)
 
 CTX = Context(platform="discord", user_id="1", user_name="ada", channel_id="2", tenant_id="3")
 
@@ -178,8 +188,8 @@ def test_button_ids_round_trip() -> None:
 def test_colours_and_styles() -> None:
     error = r.render(Response(title="bad", is_error=True), colour="#123456")[0]
     assert error.embeds[0].colour == r.ERROR_COLOUR
-    tinted = r.render(Response(title="ok"), colour="#EE4C2C")[0]
-    assert tinted.embeds[0].colour.value == 0xEE4C2C
+    tinted = r.render(Response(title="ok"), colour="#E69F00")[0]
+    assert tinted.embeds[0].colour.value == 0xE69F00
     plain = r.render(Response(title="ok", buttons=(Button("run:/help", "Help",
                                                           ButtonStyle.SUCCESS),)))[0]
     assert plain.embeds[0].colour == r.DEFAULT_COLOUR
@@ -202,6 +212,12 @@ responses = st.builds(
     footer=st.text(max_size=2500),
     visibility=st.sampled_from(list(Visibility)),
     is_error=st.booleans(),
+    table=st.none() | st.builds(
+        Table,
+        st.lists(st.text(max_size=100), min_size=1, max_size=4).map(tuple),
+        st.lists(st.builds(TableRow, st.text(max_size=300),
+                           st.lists(st.text(max_size=800), max_size=4).map(tuple)),
+                 max_size=30).map(tuple)),
 )
 
 
@@ -225,3 +241,112 @@ def test_whitespace_never_makes_an_empty_or_oversized_embed() -> None:
     check(messages)
     assert shown(messages).count("x") == 5000
     check(r.render(response, single=True))
+
+
+# ---------------------------------------------------------------------------- layout
+
+COMPARISON = Response(
+    title="PyTorch vs TensorFlow",
+    table=Table(("PyTorch", "TensorFlow"), (
+        TableRow("Best for", ("Research, fast prototyping", "Production at scale")),
+        TableRow("Learning curve", ("moderate", "steep")),
+        TableRow("Deployment", ("word " * 90, "other " * 75)),  # many lines, one field
+    )),
+    fields=tuple(FieldItem(name, "value") for name in ("One", "Two", "Three", "Four")),
+    footer="Sources: CBT Nuggets and 16 more.",
+)
+
+
+def discord_rows(fields: list[dict]) -> list[list[dict]]:
+    """Discord's layout of embed fields: a field that is not inline has a row of its own;
+    inline fields sit side by side, three to a row."""
+    rows: list[list[dict]] = []
+    for f in fields:
+        if f.get("inline") and rows and rows[-1][-1].get("inline") and len(rows[-1]) < 3:
+            rows[-1].append(f)
+        else:
+            rows.append([f])
+    return rows
+
+
+def test_a_comparison_keeps_each_pair_together_and_in_column_order() -> None:
+    (message,) = r.render(COMPARISON)
+    check([message])
+    rows = discord_rows(message.embeds[0].to_dict()["fields"])
+    table = COMPARISON.table
+    for row in table.rows:
+        (visual,) = [v for v in rows if v[0]["name"] == row.label]
+        assert len(visual) == 1  # the pair is one field: together on desktop and on phones
+        lines = visual[0]["value"].splitlines()
+        assert lines == [f"**{c}** · {cell}" for c, cell in zip(table.columns, row.cells,
+                                                                 strict=True)]
+    # The four inline fields after the table: two rows of two, never three and a lone one.
+    inline_rows = [[f["name"] for f in v] for v in rows if v[0].get("inline")]
+    assert inline_rows == [["One", "Two"], ["Three", "Four"]]
+
+
+def test_a_row_too_long_for_one_field_keeps_every_cell_whole_and_in_order() -> None:
+    long = Response(title="t", table=Table(("A", "B"), (TableRow("Row", ("a" * 900,
+                                                                         "b" * 900)),)))
+    ids = r.CustomIds()
+    (message,) = r.render(long, ids=ids)
+    check([message])
+    assert_complete(long, [message], ids)
+    values = [f["value"] for f in message.embeds[0].to_dict()["fields"]]
+    assert values == [f"**A** · {'a' * 900}", f"**B** · {'b' * 900}"]
+
+
+async def test_every_comparison_has_one_row_per_attribute(core: Core) -> None:
+    for a, b in itertools.permutations(core.knowledge.frameworks, 2):
+        response = await core.handle_text(f"/compare a:{a} b:{b}", CTX)
+        assert response.table is not None
+        (message,) = r.render(response, colour=core.colour(response.accent))
+        check([message])
+        fields = message.embeds[0].to_dict()["fields"]
+        assert [f["name"] for f in fields] == [row.label for row in response.table.rows]
+        assert all(len(v) == 1 for v in discord_rows(fields))
+
+
+# ---------------------------------------------------------------------------- colours
+
+# Colour-vision deficiency simulation (Machado, Oliveira & Fernandes 2009, severity 1.0), in
+# linear RGB; distances are CIE 1976 ΔE in Lab (D65). 15 is well beyond "just noticeable".
+CVD = {
+    "typical": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216),
+                   (-0.003882, -0.048116, 1.051998)),
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413),
+                     (-0.011820, 0.042940, 0.968881)),
+    "tritanopia": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602),
+                   (0.004733, 0.691367, 0.303900)),
+}
+MIN_DELTA_E = 15
+
+
+def _lab(rgb: int, matrix: tuple[tuple[float, ...], ...]) -> tuple[float, float, float]:
+    def linear(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    channels = [linear((rgb >> shift) & 0xFF) for shift in (16, 8, 0)]
+    red, green, blue = (min(1.0, max(0.0, sum(m * c for m, c in zip(row, channels,
+                                                                      strict=True))))
+                        for row in matrix)
+    x = (0.4124 * red + 0.3576 * green + 0.1805 * blue) / 0.95047
+    y = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    z = (0.0193 * red + 0.1192 * green + 0.9505 * blue) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+
+
+def test_accent_colours_never_look_like_an_error_even_to_colour_blind_readers(core) -> None:
+    colours = {fw.id: int(fw.colour.lstrip("#"), 16) for fw in core.knowledge.frameworks.values()}
+    colours["error"] = r.ERROR_COLOUR.value
+    for vision, matrix in CVD.items():
+        lab = {name: _lab(rgb, matrix) for name, rgb in colours.items()}
+        for a, b in itertools.combinations(colours, 2):
+            distance = sum((p - q) ** 2 for p, q in zip(lab[a], lab[b], strict=True)) ** 0.5
+            assert distance >= MIN_DELTA_E, (vision, a, b, round(distance, 1))

@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 from adapters.slack import render as R
 from adapters.slack.render import button_id, escape, render, split_text, truncate, unescape
 from bot.core import Core
-from bot.models import Button, ButtonStyle, Context, FieldItem, Response, Section, Visibility
+from bot.models import (
+    Button,
+    ButtonStyle,
+    Context,
+    FieldItem,
+    Response,
+    Section,
+    Table,
+    TableRow,
+    Visibility,
+)
 from bot.quiz.render import final_message
 from bot.quiz.session import Player, QuizSession
 from tests.adapters.conformance import flatten
@@ -242,6 +252,10 @@ def responses(draw) -> Response:
                                     max_size=60))),
         footer=draw(TEXT | LONG),
         visibility=draw(st.sampled_from(list(Visibility))),
+        table=draw(st.none() | st.builds(
+            Table, st.lists(TEXT, min_size=1, max_size=12).map(tuple),
+            st.lists(st.builds(TableRow, TEXT | LONG, st.lists(TEXT | LONG, max_size=12)
+                               .map(tuple)), max_size=30).map(tuple))),
     )
 
 
@@ -254,3 +268,45 @@ def test_any_response_renders_within_the_limits(response):
         check_limits(message)
     ids = [button_id(v) for m in rendered.messages for v in button_values(m)]
     assert ids == [b.id for b in response.buttons]  # buttons are never lost
+
+
+# ---------------------------------------------------------------------------- layout
+
+COMPARISON = Response(
+    title="PyTorch vs TensorFlow",
+    table=Table(("PyTorch", "TensorFlow"), (
+        TableRow("Best for", ("Research, fast prototyping", "Production at scale")),
+        TableRow("Learning curve", ("moderate", "steep")),
+        TableRow("Watch out for", ("A & B <here>", "word " * 200)),
+    )),
+    footer="Sources: CBT Nuggets and 16 more.",
+)
+
+
+def slack_rows(block: dict[str, Any]) -> list[list[str]]:
+    """Slack's layout of a section's fields: two side by side per row, in order."""
+    texts = [f["text"] for f in block.get("fields", ())]
+    return [texts[i:i + 2] for i in range(0, len(texts), 2)]
+
+
+def test_a_comparison_puts_each_pair_on_one_row_under_its_label():
+    rendered = render(COMPARISON)
+    (message,) = rendered.messages
+    check_limits(message)
+    check_shows_everything(COMPARISON, rendered)
+    blocks = [b for b in message["blocks"] if b["type"] == "section"]
+    assert slack_rows(blocks[0]) == [["*PyTorch*", "*TensorFlow*"]]  # the columns, once
+    for row, block in zip(COMPARISON.table.rows, blocks[1:], strict=True):
+        assert block["text"]["text"] == f"*{row.label}*"
+        assert slack_rows(block) == [[escape(c) for c in row.cells]]
+
+
+async def test_every_comparison_is_a_row_per_attribute(core):
+    ctx = Context(platform="slack", user_id="U1", channel_id="C1", tenant_id="T1")
+    for a, b in itertools.permutations(core.knowledge.frameworks, 2):
+        response = await core.handle_text(f"/compare a:{a} b:{b}", ctx)
+        (message,) = render(response).messages
+        check_limits(message)
+        rows = [b for b in message["blocks"] if b["type"] == "section" and "text" in b]
+        assert [r["text"]["text"] for r in rows] == [f"*{t.label}*" for t in response.table.rows]
+        assert all(len(slack_rows(r)) == 1 for r in rows)

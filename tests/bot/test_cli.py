@@ -56,7 +56,7 @@ def test_run_without_tokens_starts_the_console(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert "framework-coach console" in result.stdout
     assert "Main pick: PyTorch" in result.stdout
-    assert "PyTorch —" in result.stdout  # the pressed "About PyTorch" button
+    assert "pip install torch" in result.stdout  # the pressed "About PyTorch" button
 
 
 def test_discord_invite_prints_the_url_or_names_the_missing_variable():

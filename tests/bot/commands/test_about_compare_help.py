@@ -2,15 +2,36 @@ from __future__ import annotations
 
 import pytest
 
+from bot.models import Visibility
+from knowledge.schema import GLANCE_CHARS
+
 
 @pytest.mark.parametrize("name", ["pytorch", "TensorFlow", "keras", "jax", "torch"])
-async def test_about_shows_a_full_profile(core, ctx, name):
+async def test_about_shows_the_essentials_and_the_details_one_press_away(core, ctx, name):
     response = await core.handle_text(f"/about name:{name}", ctx)
     assert not response.is_error
-    headings = {s.heading for s in response.sections}
-    assert {"Key features", "Pros", "Cons", "Learning curve", "Community", "Deployment",
-            "Official links", "Typical roles"} <= headings
-    assert {f.name for f in response.fields} >= {"Maker", "First released"}
+    fw = core.knowledge.frameworks[response.accent]
+    assert [s.heading for s in response.sections] == [None, "Key features", "Pros", "Cons"]
+    assert [f.name for f in response.fields] == ["Released", "Learning curve", "Install"]
+    assert response.title == fw.name  # maker and year are said once, in "Released"
+    ids = [b.id for b in response.buttons]
+    assert ids[:2] == [f"run:/about name:{fw.id} show:details", f"sources:/about name:{fw.id}"]
+    details = await core.press(ids[0], ctx)
+    assert not details.is_error
+    assert {"Learning curve", "Community", "Deployment", "Official links",
+            "Typical roles"} <= {s.heading for s in details.sections}
+    # Nothing of the profile is lost between the two views.
+    shown = response.plain_text() + details.plain_text()
+    for piece in (fw.summary, *fw.key_features, *fw.pros, *fw.cons, fw.learning_notes,
+                  fw.community, fw.deployment, *(u.now for u in fw.updates),
+                  *(str(link.url) for link in fw.links)):
+        assert piece in shown, piece[:60]
+
+
+async def test_about_and_compare_refuse_an_unknown_view(core, ctx):
+    about = await core.handle_text("/about name:jax show:everything", ctx)
+    compare = await core.handle_text("/compare a:jax b:keras show:everything", ctx)
+    assert about.is_error and compare.is_error and "show:details" in about.plain_text()
 
 
 async def test_about_unknown_framework_suggests(core, ctx):
@@ -18,13 +39,39 @@ async def test_about_unknown_framework_suggests(core, ctx):
     assert response.is_error and "/about name:" in response.sections[0].body
 
 
-async def test_compare_is_a_side_by_side_table(core, ctx):
+async def test_compare_is_a_table_of_short_values_what_decides_first(core, ctx):
     response = await core.handle_text("/compare a:pytorch b:tensorflow", ctx)
-    names = [f.name for f in response.fields]
-    rows = {n.split(" · ")[1] for n in names}
-    assert {"Maker", "Learning curve", "Deployment"} <= rows
-    assert names[0].startswith("PyTorch · ") and names[1].startswith("TensorFlow · ")
-    assert len(names) == 2 * len(rows)
+    table = response.table
+    assert table is not None and table.columns == ("PyTorch", "TensorFlow")
+    labels = [row.label for row in table.rows]
+    assert labels[:2] == ["Best for", "Learning curve"]
+    assert {"Deployment", "Released"} <= set(labels)
+    assert all(len(row.cells) == 2 for row in table.rows)
+    assert max(len(c) for row in table.rows for c in row.cells) <= 2 * GLANCE_CHARS
+    pytorch = core.knowledge.frameworks["pytorch"]
+    assert table.rows[0].cells[0] == pytorch.glance.best_for
+    assert not response.fields and not response.sections  # the table says it all, once
+    ids = [b.id for b in response.buttons]
+    assert "run:/compare a:pytorch b:tensorflow show:details" in ids
+    full = await core.press("run:/compare a:pytorch b:tensorflow show:details", ctx)
+    assert pytorch.deployment in full.plain_text() and pytorch.summary in full.plain_text()
+
+
+async def test_sources_are_one_short_line_and_listed_in_full_on_press(core, ctx):
+    response = await core.handle_text("/compare a:pytorch b:tensorflow", ctx)
+    assert response.footer.count("\n") == 0 and len(response.footer) <= 80
+    knowledge = core.knowledge
+    wanted = [*knowledge.frameworks["pytorch"].sources, *knowledge.frameworks["tensorflow"].sources]
+    (button,) = [b for b in response.buttons if b.id.startswith("sources:")]
+    assert button.label == f"Sources ({len(set(wanted))})"
+    listed = await core.press(button.id, ctx)
+    assert listed.visibility is Visibility.PRIVATE and not listed.is_error
+    text = listed.plain_text()
+    for source_id in wanted:
+        source = knowledge.sources[source_id]
+        assert source.title in text and (source.url is None or str(source.url) in text)
+    nothing = await core.press("sources:/help", ctx)
+    assert nothing.is_error
 
 
 async def test_compare_positional_and_errors(core, ctx):
@@ -37,9 +84,10 @@ async def test_compare_positional_and_errors(core, ctx):
 
 async def test_help_lists_every_command_with_an_example(core, ctx):
     response = await core.handle_text("/help", ctx)
-    for spec in core.registry.commands():
-        assert f"/{spec.name}" in [s.heading for s in response.sections]
-    assert response.plain_text().count("Example: /") == len(core.registry.commands())
+    headings = [s.heading for s in response.sections]
+    assert headings == [spec.example for spec in core.registry.commands()]
+    assert all(h and h.split()[0] == f"/{spec.name}"
+               for h, spec in zip(headings, core.registry.commands(), strict=True))
 
 
 async def test_help_on_slack_uses_the_name_slack_allows(core, ctx):
@@ -48,6 +96,7 @@ async def test_help_on_slack_uses_the_name_slack_allows(core, ctx):
     slack = replace(ctx, platform="slack")
     response = await core.handle_text("/fc-help", slack)
     assert "/fc-help" in [s.heading for s in response.sections]
+    assert "/help" not in [s.heading for s in response.sections]
     assert "slack reserves /help" in response.footer.lower()
 
 
@@ -97,3 +146,14 @@ async def test_pure_answers_are_cached_per_options_and_platform(core, ctx):
     for role in ("data-scientist", "ml-researcher", "student"):
         await core.handle_text(f"/framework role:{role}", ctx)
     assert len(core._answers) == 2 and len(core._typed) == 2
+
+
+async def test_a_framework_without_a_glance_is_compared_by_its_first_words(core):
+    from bot.commands.compare import table
+
+    pytorch = core.knowledge.frameworks["pytorch"].model_copy(update={"glance": None})
+    rows = {row.label: row.cells[0] for row in table(pytorch, core.knowledge.frameworks["jax"],
+                                                     core).rows}
+    assert pytorch.pros[0].startswith(rows["Best for"].rstrip("…"))
+    assert all(0 < len(cell) <= GLANCE_CHARS + len("2016 by ")
+               for label, cell in rows.items() if label != "Typical roles")

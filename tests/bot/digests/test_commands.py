@@ -82,7 +82,7 @@ async def test_preview_is_private_and_shows_the_sample_until_data_is_collected(
 ) -> None:
     reply = await say(core, "/digest preview", manager=False)
     assert reply.visibility is Visibility.PRIVATE and not reply.is_error
-    assert "Sample data" in reply.plain_text() and "Preview, only you see it" in reply.footer
+    assert "(sample data to " in reply.title and "Preview, only you see it" in reply.footer
 
 
 async def test_last_and_unsubscribe(core: Core, world: World) -> None:

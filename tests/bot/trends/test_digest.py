@@ -41,7 +41,7 @@ async def test_live_digest_has_every_figure_and_names_no_missing_source(
     assert digest.mover is not None and digest.mover.downloads_change == max(
         (f.downloads_change for f in figures.values()), key=lambda c: abs(c or 0))
     text = digest_response(digest).plain_text()
-    assert "the week to" in text and "Sample data" not in text
+    assert "the week to" in text and "sample" not in text.lower()
     assert "proxies for use" in text and digest.teaser is not None and digest.tip is not None
 
 
@@ -85,7 +85,14 @@ async def test_without_collected_data_the_sample_is_shown_with_its_label_and_dat
     text = digest_response(digest).plain_text()
     assert digest.data.sample_label == "Sample data" and not digest.fresh
     assert "sample data to 22 Aug 2026" in text
-    assert "87.3M per 30 days" in text  # facts: torch, 30 days to 2026-04-01
+    # facts: torch 87.3M in the 30 days to 2026-04-01, said once for every line
+    assert "Downloads: 87.3M" in text and text.count("the 30 days to 1 Apr 2026") == 1
+    # JAX's newest star count (2024-03-21) is 2 years older than the others': said, and why
+    jax = next(f for f in digest.figures if f.framework == "jax")
+    assert jax.stars_at == dt.date(2024, 3, 21) and jax.stars_old
+    assert "27,398 on 21 Mar 2024 (old: the sample's star ranking last listed JAX then)" in text
+    assert [f.framework for f in digest.figures if f.stars_old] == ["jax"]
+    assert "Not in the sample: Stack Overflow counts" in text
 
 
 async def test_the_digest_is_composed_once_until_data_or_day_changes(
@@ -107,3 +114,35 @@ def test_sparkline_scales_between_lowest_and_highest() -> None:
     assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
     assert sparkline([5, 5, 5]) == "▄▄▄"
     assert sparkline([]) == ""
+
+
+async def test_a_star_count_older_than_the_others_says_so_and_why(
+    fake: TrendsFake, tmp_path: Path, knowledge, clock: RecordingClock  # noqa: ANN001
+) -> None:
+    store = await collected_store(fake, tmp_path, knowledge, clock)
+    try:
+        await clock.sleep(10 * 86_400)
+        fake.fail("/github/repos/jax-ml/jax", 500)  # JAX's count stops coming for 10 days
+        await collector.collect(store, settings_for(fake, tmp_path),
+                                list(knowledge.frameworks.values()), clock)
+        digest = await DigestBuilder(knowledge, clock, store).build("weekly")
+    finally:
+        await store.close()
+    old = {f.framework: f.stars_old for f in digest.figures if f.stars_old}
+    assert list(old) == ["jax"] and "no newer count was collected" in old["jax"]
+    text = digest_response(digest).plain_text()
+    assert f"on {NOW.day} Nov 2026 (old: no newer count was collected" in text
+
+
+async def test_a_figure_missing_from_the_start_says_so_and_why(
+    fake: TrendsFake, tmp_path: Path, knowledge, clock: RecordingClock  # noqa: ANN001
+) -> None:
+    fake.fail("/github", 500)
+    store = await collected_store(fake, tmp_path, knowledge, clock)
+    try:
+        digest = await DigestBuilder(knowledge, clock, store).build("weekly")
+    finally:
+        await store.close()
+    text = digest_response(digest).plain_text()
+    assert text.count("GitHub stars: no data (none collected yet: the source has not "
+                      "answered)") == len(knowledge.frameworks)
