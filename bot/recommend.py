@@ -22,6 +22,7 @@ BASE_SCORES = (3.0, 2.0, 1.5)
 SECONDARY_MIN = 1.5
 MAX_SECONDARY = 2
 DIMENSIONS = ("experience", "region", "goal")
+MAX_STEPS = 6  # a derived path: the main pick's first steps, then the role's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,9 @@ class Recommender:
             applied=tuple(applied),
             changes=tuple(changes),
             learning_path=tuple(self._path(role, applied, chosen)),
-            pair_with=tuple(p for p in role.pair_with if self.about(p) in (None, *chosen)),
+            pair_with=tuple(sorted(
+                (p for p in role.pair_with if self.about(p) in (None, *chosen)),
+                key=lambda p: self.about(p) != primary)),
             notes=notes,
             outcomes=outcomes,
             sources=tuple(
@@ -209,15 +212,20 @@ class Recommender:
         """The role's steps about picked frameworks, starting with the main pick.
 
         A step is about the first framework it names; steps about a framework the answer
-        did not pick are left out. If what is left starts with another framework, the main
-        pick's own first step goes in front, so the path always begins where the answer does.
+        did not pick are left out. When options made another framework the main pick, and
+        the role has no path written for it (``paths``), the main pick's own first steps
+        (``start_with``) lead, followed by the role's other steps.
         """
         main = chosen[0]
-        steps = [s for s in role.learning_path if self.about(s) in (None, *chosen)]
+        own = role.paths.get(main, role.learning_path)
+        steps = [s for s in own if self.about(s) in (None, *chosen)]
         if not role.needs_framework:
             return steps
-        if not steps or self.about(steps[0]) not in (None, main):
-            steps.insert(0, self.knowledge.start_with[main])
+        if main != role.primary.framework and main not in role.paths:
+            steps = [*self.knowledge.start_with[main],
+                     *(s for s in steps if self.about(s) != main)][:MAX_STEPS]
+        elif not steps or self.about(steps[0]) not in (None, main):
+            steps = [*self.knowledge.start_with[main], *steps][:MAX_STEPS]
         name = self.knowledge.frameworks[main].name
         extra = [a.option.first_step.format(main=name) for a in applied if a.option.first_step]
         return [*extra, *steps]
@@ -227,10 +235,12 @@ class Recommender:
         the role's most important first; each note once."""
         wanted = [*role.notes, *(n for a in applied for n in a.option.notes)]
         picked = chosen if role.needs_framework else []
-        notes = []
+        notes: list[Note] = []
         for note_id in dict.fromkeys(wanted):
             found = self.knowledge.update(note_id)
-            if found and found[0].id in picked:
+            # Two frameworks' notes can answer the same point of the article: keep one.
+            if found and found[0].id in picked and all(
+                    n.update.article_says != found[1].article_says for n in notes):
                 notes.append(Note(*found))
         return tuple(notes)
 

@@ -154,7 +154,7 @@ class Knowledge:
     sources: dict[str, Source]
     directory: Path
     trend_sample: TrendSampleFile | None = None
-    start_with: dict[str, str] = field(default_factory=dict)
+    start_with: dict[str, list[str]] = field(default_factory=dict)
     ecosystem: dict[str, list[str]] = field(default_factory=dict)
     chooser: list[BuildChoice] = field(default_factory=list)
 
@@ -252,6 +252,8 @@ def _cross_check(
                 f"unknown framework '{pick.framework}' (known: {', '.join(sorted(fw_ids))})",
             )
         sources_ok(r_doc, (*loc, "sources"), role.sources)
+        for fw in role.paths:
+            check.need(fw in fw_ids, r_doc, (*loc, "paths", fw), f"unknown framework '{fw}'")
         for j, note in enumerate(role.notes):
             check.need(note in update_ids, r_doc, (*loc, "notes", j), f"unknown update '{note}'")
         if role.basis == "article":
@@ -342,7 +344,7 @@ def load(directory: Path | None = None) -> Knowledge:
         sources={s.id: s for s in sources.sources},
         directory=directory,
         trend_sample=sample,
-        start_with=dict(roles.start_with),
+        start_with={fw: list(steps) for fw, steps in roles.start_with.items()},
         ecosystem={fw: list(tools) for fw, tools in roles.ecosystem.items()},
         chooser=list(roles.chooser),
     )

@@ -128,6 +128,9 @@ class Role(Strict):
     # answer says so, ``instead`` says what to learn, and ``primary`` is for later.
     needs_framework: bool = True
     instead: str | None = None
+    # The path to use instead of ``learning_path`` when options make another framework
+    # the main pick (otherwise it is derived: see bot.recommend).
+    paths: dict[Slug, list[Text]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _distinct_picks(self) -> Role:
@@ -157,7 +160,7 @@ class RolesFile(Strict):
     roles: list[Role] = Field(min_length=1)
     # The first step when a framework becomes the main pick and the role's own path does
     # not start with it (options can reorder the picks).
-    start_with: dict[Slug, Text] = Field(min_length=1)
+    start_with: dict[Slug, list[Text]] = Field(min_length=1)
     # Libraries and tools that belong to one framework: a step or pairing naming them is
     # about that framework, so it is left out when the framework is not picked.
     ecosystem: dict[Slug, list[Text]] = Field(default_factory=dict)

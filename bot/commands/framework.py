@@ -203,20 +203,23 @@ def since_the_article(core: Core, rec: Recommendation) -> Response:
         return _private(f"{rec.role.name}: since the article",
                         [Section("Nothing the article says about these picks has changed in "
                                  "a way that matters for this role.")])
-    sections = [Section(_note_text(core, n), heading=f"{n.framework.name}, as of {n.update.as_of}")
+    sections = [Section(_note_text(n), heading=f"{n.framework.name}, as of {n.update.as_of}")
                 for n in shown]
-    more = sorted({n.framework for n in rec.notes[MAX_NOTES:]} |
-                  {n.framework for n in shown if len(n.framework.updates) > 1},
-                  key=lambda fw: fw.name)
-    footer = ("More changes: " + ", ".join(f"/about name:{fw.id}" for fw in more)) if more else ""
-    return _private(f"{rec.role.name}: what changed since the article", sections, footer)
+    seen = {n.update.id for n in shown}
+    more = [p.framework.id for p in rec.picks
+            if any(u.id not in seen for u in p.framework.updates)]
+    if more and rec.needs_framework:
+        sections.append(Section("Every change, per framework: "
+                                + ", ".join(f"/about name:{fw}" for fw in more)))
+    sources = core.knowledge.source_titles(s for n in shown for s in n.update.sources)
+    return _private(f"{rec.role.name}: what changed since the article", sections,
+                    f"Sources: {'; '.join(sources)}")
 
 
-def _note_text(core: Core, note: Note) -> str:
+def _note_text(note: Note) -> str:
     said = note.update.article_says
-    said = said if said.startswith("The article") else f"The article said: {said}"
-    sources = "; ".join(core.knowledge.source_titles(note.update.sources))
-    return f"{note.update.now}\n{said}\nSources: {sources}"
+    return f"{note.update.now}\n" + (said if said.startswith("The article")
+                                     else f"The article said: {said}")
 
 
 def _private(title: str, sections: list[Section], footer: str = "") -> Response:
