@@ -10,6 +10,7 @@ never starts a path with a framework it did not pick.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -232,8 +233,10 @@ class Recommender:
 
     def _notes(self, role: Role, applied: list[Applied], chosen: list[str]) -> tuple[Note, ...]:
         """Notes about the picked frameworks that the role or an option marks as relevant,
-        the role's most important first; each note once."""
-        wanted = [*role.notes, *(n for a in applied for n in a.option.notes)]
+        most important first, taking turns (the role's first, then each option's first, …)
+        so that an option's own note is not crowded out; each note once."""
+        lists = [role.notes, *(a.option.notes for a in applied)]
+        wanted = [n for turn in itertools.zip_longest(*lists) for n in turn if n]
         picked = chosen if role.needs_framework else []
         notes: list[Note] = []
         for note_id in dict.fromkeys(wanted):
