@@ -91,7 +91,9 @@ class Recommender:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
-        self.roles = Matcher({r.id: (r.name, *r.aliases) for r in knowledge.roles.values()})
+        self.roles = Matcher({r.id: (r.name, *r.aliases) for r in knowledge.roles.values()},
+                             {r.id: f"{r.name} {r.hint.split(';')[0]}"
+                              for r in knowledge.roles.values()})
         self.frameworks = Matcher(
             {
                 f.id: (f.name, f.pypi_package, f.github_repo.split("/")[-1], *f.aliases)

@@ -228,3 +228,59 @@ async def test_a_stale_detail_button_says_it_has_expired(core, ctx):
                   "fw:path:ml-engineer:guru::", "fw:path", "fwc:mars", "fwc:vision:beginner:x:y"):
         response = await core.press(stale, ctx)
         assert response.is_error and "expired" in response.title, stale
+
+
+TODAYS_TITLES = {
+    # typed as people type them -> (role id, picks)
+    "AI engineer": ("ai-product-engineer", ["PyTorch", "Keras"]),
+    "GenAI engineer": ("ai-product-engineer", ["PyTorch", "Keras"]),
+    "LLM engineer": ("nlp-llm-engineer", ["PyTorch", "JAX"]),
+    "research engineer": ("research-engineer", ["PyTorch", "JAX"]),
+    "applied scientist": ("applied-scientist", ["PyTorch", "TensorFlow"]),
+    "deep learning engineer": ("deep-learning-engineer", ["PyTorch", "TensorFlow"]),
+    "NLP researcher": ("nlp-researcher", ["PyTorch"]),
+    "android developer": ("android-developer", ["TensorFlow", "PyTorch"]),
+    "iOS developer": ("ios-developer", ["PyTorch", "TensorFlow"]),
+    "on-device developer": ("mobile-edge-developer", ["TensorFlow", "PyTorch"]),
+    "kaggler": ("kaggle-competitor", ["PyTorch", "Keras"]),
+    "PhD student": ("research-academic", ["PyTorch"]),
+}
+
+
+@pytest.mark.parametrize(("typed", "expected"), TODAYS_TITLES.items())
+async def test_todays_job_titles_resolve_to_a_sourced_role(core, ctx, knowledge, typed,
+                                                           expected):
+    role_id, expected_picks = expected
+    role = knowledge.roles[role_id]
+    response = await core.handle_text(f'/framework role:"{typed}"', ctx)
+    assert not response.is_error and response.title.startswith(role.name), typed
+    assert picks(response) == expected_picks
+    assert any(s != "article" and s in knowledge.sources for s in role.sources)
+
+
+@pytest.mark.parametrize("role_id", ["prompt-engineer", "data-analyst", "data-engineer"])
+async def test_work_without_deep_learning_gets_an_honest_answer(core, ctx, knowledge, role_id):
+    role = knowledge.roles[role_id]
+    response = await core.handle_text(f"/framework role:{role_id} goal:research", ctx)
+    assert response.title == f"{role.name}: no deep-learning framework needed"
+    assert picks(response) == []  # nothing is presented as a pick ...
+    assert section(response, "Learn this instead") == role.instead
+    later = role.primary
+    name = knowledge.frameworks[later.framework].name
+    assert section(response, f"Later: {name}") == later.why  # ... only "later, if ever"
+    assert "no deep-learning framework" in section(response, "Your options")
+    path = await press(core, ctx, response, "Learning path")
+    first = path.sections[0].body.split("\n")[0]
+    assert name not in first and "TensorFlow" not in first
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("someone who runs models on phones", "mobile-edge-developer"),
+    ("data pipelines", "data-engineer"),
+    ("prompt writer", "prompt-engineer"),
+    ("recommendation systems", "recommender-systems-engineer"),
+])
+async def test_a_description_of_the_work_gets_the_closest_roles(core, ctx, typed, expected):
+    response = await core.handle_text(f"/framework {typed}", ctx)
+    assert response.is_error
+    assert f"/framework role:{expected}" in response.sections[0].body
