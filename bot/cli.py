@@ -17,7 +17,7 @@ from adapters.console import ConsoleAdapter, render
 from bot.app import App, build_core, open_app
 from bot.config import ConfigError, Settings, check_data_dir, load_settings
 from bot.core import Core
-from bot.logs import add_secrets, setup_logging
+from bot.logs import add_secrets, quiet_console, setup_logging
 from bot.memory import tune_allocator
 from bot.models import Context, Request
 from bot.parser import ParsedCommand, parse
@@ -229,6 +229,8 @@ async def _unless_stopped(stopping: asyncio.Event, work: Awaitable[T]) -> T | No
 
 async def _run(settings: Settings, console: bool) -> int:
     tune_allocator()  # a bot runs for months: keep its memory from drifting
+    # With the console in the foreground, routine lines would print over the prompt.
+    log_file = quiet_console(settings.data_dir) if console or not settings.platforms() else None
     app = await open_app(settings)
     log = logging.getLogger("framework_coach")
     loop = asyncio.get_running_loop()
@@ -244,7 +246,8 @@ async def _run(settings: Settings, console: bool) -> int:
         adapters = started
         waiters.add(loop.create_task(stopping.wait()))
         if console or not adapters:
-            terminal = ConsoleAdapter(app.core)
+            log_file = log_file or quiet_console(settings.data_dir)
+            terminal = ConsoleAdapter(app.core, log_file=log_file)
             app.outbox.register(terminal.platform, terminal)
             waiters.add(loop.create_task(terminal.run()))
         resumed = await app.quiz.resume_all() if app.quiz else 0

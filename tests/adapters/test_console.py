@@ -93,3 +93,21 @@ async def test_interactive_loop_reads_until_eof(core):
     lines = iter(["/help", ":quit"])
     await adapter.run(read=lambda prompt: next(lines))
     assert "framework-coach commands" in buffer.getvalue()
+
+
+async def test_console_help_says_how_to_act_as_a_channel_manager(harness):
+    await harness.adapter.handle_line(":help")
+    assert ":as NAME admin" in harness.buffer.getvalue()
+    assert "channel manager" in harness.buffer.getvalue()
+
+
+async def test_a_refused_manager_command_explains_the_console_way_in(harness):
+    await harness.adapter.handle_line(":as bob")
+    refused = await harness.adapter.handle_line("/digest subscribe")
+    assert refused is not None and refused.is_error
+    assert "type ':as bob admin'" in " ".join(harness.buffer.getvalue().split())
+    harness.buffer.seek(0)
+    harness.buffer.truncate()
+    # A member's ordinary mistake gets no such hint.
+    await harness.adapter.handle_line("/framework role:astronaut")
+    assert ":as" not in harness.buffer.getvalue()
