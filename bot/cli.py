@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from adapters.console import ConsoleAdapter, render
+from adapters.console import LETTERS, ConsoleAdapter, render
 from bot.app import App, build_core, open_app
 from bot.config import ConfigError, Settings, check_data_dir, load_settings
 from bot.core import Core
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--as", dest="user", default="you", help="the user asking")
     ask.add_argument("--in", dest="channel", default="general", help="the channel")
     ask.add_argument("--width", type=int, default=100, help="output width in characters")
+    ask.add_argument("--press", action="append", default=[], metavar="LETTER",
+                     help="then press this button of the answer (A, B, …); may be repeated")
     sub.add_parser("discord-invite", help="print the URL that adds the bot to a Discord server")
     trends = sub.add_parser("trends", help="trend data: `trends collect` fetches it now")
     trends.add_argument("what", choices=["collect"], help="collect: fetch from every source")
@@ -124,6 +126,14 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
             await app.close()
     out = Console(width=args.width, stderr=response.is_error, highlight=False)
     out.print(render(response, colour=core.colour(response.accent)))
+    buttons = response.buttons
+    for letter in args.press:
+        index = LETTERS.find(letter.strip().upper()) if len(letter.strip()) == 1 else -1
+        if not 0 <= index < len(buttons):
+            Console(stderr=True).print(f"There is no button {letter} on that answer.")
+            return EXIT_USAGE
+        pressed = await core.press(buttons[index].id, context)
+        out.print(render(pressed, colour=core.colour(pressed.accent)))
     return EXIT_USAGE if response.is_error else 0
 
 
