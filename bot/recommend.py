@@ -104,6 +104,7 @@ class Recommender:
             dim.id: Matcher({o.id: (o.name, *o.aliases) for o in dim.options})
             for dim in knowledge.dimensions.values()
         }
+        self._about: dict[str, str | None] = {}
         self._owner: dict[str, str] = {}
         for fw in knowledge.frameworks.values():
             for term in (fw.name, *fw.aliases, *knowledge.ecosystem.get(fw.id, ())):
@@ -146,9 +147,13 @@ class Recommender:
         return list(dict.fromkeys(fw for _, fw in sorted(found)))
 
     def about(self, text: str) -> str | None:
-        """The framework a step or pairing is about: the first one it names."""
-        named = self.named(text)
-        return named[0] if named else None
+        """The framework a step or pairing is about: the first one it names.
+
+        Remembered per text: steps and pairings are a fixed set from the knowledge files."""
+        if text not in self._about:
+            named = self.named(text)
+            self._about[text] = named[0] if named else None
+        return self._about[text]
 
     def recommend(self, role: Role, applied: list[Applied]) -> Recommendation:
         """Score, rank, and make everything else (path, pairings, notes) follow the ranking."""

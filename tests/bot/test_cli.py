@@ -121,3 +121,12 @@ def test_the_console_prompt_stays_quiet_while_background_work_fails(tmp_path: Pa
     assert "INFO" not in err and "after 3 attempts" not in out + err and "{" not in err
     assert f"Background messages go to {log_file}" in out
     assert "PyTorch: main pick" in out
+
+
+def test_ask_can_press_a_button_of_the_answer():
+    result = run("ask", "/framework role:ml-engineer", "--press", "A", "--press", "b")
+    assert result.returncode == 0, result.stderr
+    assert "learning path" in result.stdout and "Starting with PyTorch" in result.stdout
+    assert "what changed since the article" in result.stdout
+    missing = run("ask", "/framework role:ml-engineer", "--press", "Z")
+    assert missing.returncode == 2 and "no button Z" in missing.stderr
