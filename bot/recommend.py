@@ -209,7 +209,7 @@ class Recommender:
                 dict.fromkeys(
                     [
                         *role.sources,
-                        *(s for i in applied for s in i.option.sources),
+                        *(s for i in applied if role.needs_framework for s in i.option.sources),
                         *(s for n in notes for s in n.update.sources),
                     ]
                 )

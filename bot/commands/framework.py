@@ -191,7 +191,7 @@ def detail(core: Core, rec: Recommendation, view: str) -> Response:
                          for o in rec.outcomes]),
                 heading="How your options shape this"))
         return _private(f"{role.name}: job market", sections)
-    titles = [f"{s.title} ({s.publisher})" + (f": {s.url}" if s.url else "")
+    titles = [f"{s.title}, {s.publisher}" + (f": {s.url}" if s.url else "")
               for sid in rec.sources if (s := core.knowledge.sources.get(sid))]
     return _private(f"{role.name}: sources", [Section(bullets(titles))])
 
