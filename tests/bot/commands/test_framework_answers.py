@@ -62,6 +62,8 @@ async def test_every_role_and_option_combination_agrees_with_itself(core, ctx, k
         where = text
         assert not card.is_error, where
         assert words(card) <= CARD_WORDS, (where, words(card))
+        # Discord's custom_id holds 100 characters: every button id must fit as it is.
+        assert all(len(b.id) <= 100 for b in card.buttons), where
         picked = [p for p in names if any(
             s.heading in (f"{p}: main pick", f"{p}: also learn") for s in card.sections)]
         main = next((s.heading.split(":")[0] for s in card.sections
