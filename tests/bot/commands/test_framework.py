@@ -284,3 +284,13 @@ async def test_a_description_of_the_work_gets_the_closest_roles(core, ctx, typed
     response = await core.handle_text(f"/framework {typed}", ctx)
     assert response.is_error
     assert f"/framework role:{expected}" in response.sections[0].body
+
+
+async def test_a_role_can_write_its_path_for_a_main_pick_its_options_produce(core, ctx,
+                                                                             knowledge):
+    written = knowledge.roles["android-developer"].paths["pytorch"]
+    response = await core.handle_text("/framework role:android-developer region:boston", ctx)
+    assert picks(response)[0] == "PyTorch"
+    path = await press(core, ctx, response, "Learning path")
+    assert section(path, "Starting with PyTorch").split("\n") == [
+        f"{n}. {step}" for n, step in enumerate(written, 1)]
