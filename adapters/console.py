@@ -14,6 +14,7 @@ import string
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -28,7 +29,9 @@ from bot.models import Table as ComparisonTable
 LETTERS = string.ascii_uppercase
 HELP = """Console commands:
   /help                 every bot command
-  :as NAME [admin]      speak as another person (admin = may manage the channel)
+  :as NAME              speak as another person, as a channel member
+  :as NAME admin        speak as a channel manager: the one who may subscribe the
+                        channel to digests, import quiz questions or stop others' quizzes
   :in #CHANNEL          move to another channel
   :who                  who and where you are
   A, B, C …             press that button on the latest message here
@@ -87,8 +90,10 @@ class ConsoleAdapter:
 
     platform = "console"
 
-    def __init__(self, core: Core, console: Console | None = None, tenant_id: str = "local"):
+    def __init__(self, core: Core, console: Console | None = None, tenant_id: str = "local",
+                 log_file: Path | None = None):
         self.core = core
+        self.log_file = log_file
         self.console = console or Console()
         self.tenant_id = tenant_id
         self.seat = _Seat()
@@ -139,7 +144,19 @@ class ConsoleAdapter:
             line = "/" + line  # "help" and "framework ml engineer" work without the slash
         response = await self.core.handle_text(line, self.context())
         self.show(response)
+        if response.is_error and not self.seat.manager and self._manager_only(line):
+            self.console.print(f"In the console, type ':as {self.seat.user} admin' to act as "
+                               "a manager of this channel, then try again.", style="yellow")
         return response
+
+    def _manager_only(self, line: str) -> bool:
+        """Whether the typed command is one only channel managers may run."""
+        words = line.lstrip("/").split()
+        spec = self.core.registry.get(words[0]) if words else None
+        if spec is None:
+            return False
+        sub = spec.subcommand(words[1]) if len(words) > 1 else None
+        return spec.manager_only or bool(sub and sub.manager_only)
 
     async def press_letter(self, letter: str) -> Response | None:
         buttons = self._buttons.get(self.seat.channel, ())
@@ -193,6 +210,8 @@ class ConsoleAdapter:
             "framework-coach console. Try /framework role:ml-engineer, or /help. "
             "Type :help for console commands.", style="bold"
         )
+        if self.log_file:
+            self.console.print(f"Background messages go to {self.log_file}.", style="dim")
         loop = asyncio.get_running_loop()
         while self._running:
             prompt = f"{self.seat.user}@#{self.seat.channel}> "

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from adapters.console import ConsoleAdapter, render
+from adapters.console import LETTERS, ConsoleAdapter, render
 from bot.app import App, build_core, open_app
 from bot.config import ConfigError, Settings, check_data_dir, load_settings
 from bot.core import Core
-from bot.logs import add_secrets, setup_logging
+from bot.logs import add_secrets, quiet_console, setup_logging
 from bot.memory import tune_allocator
 from bot.models import Context, Request
 from bot.parser import ParsedCommand, parse
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--as", dest="user", default="you", help="the user asking")
     ask.add_argument("--in", dest="channel", default="general", help="the channel")
     ask.add_argument("--width", type=int, default=100, help="output width in characters")
+    ask.add_argument("--press", action="append", default=[], metavar="LETTER",
+                     help="then press this button of the answer (A, B, …); may be repeated")
     sub.add_parser("discord-invite", help="print the URL that adds the bot to a Discord server")
     trends = sub.add_parser("trends", help="trend data: `trends collect` fetches it now")
     trends.add_argument("what", choices=["collect"], help="collect: fetch from every source")
@@ -124,6 +126,14 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
             await app.close()
     out = Console(width=args.width, stderr=response.is_error, highlight=False)
     out.print(render(response, colour=core.colour(response.accent)))
+    buttons = response.buttons
+    for letter in args.press:
+        index = LETTERS.find(letter.strip().upper()) if len(letter.strip()) == 1 else -1
+        if not 0 <= index < len(buttons):
+            Console(stderr=True).print(f"There is no button {letter} on that answer.")
+            return EXIT_USAGE
+        pressed = await core.press(buttons[index].id, context)
+        out.print(render(pressed, colour=core.colour(pressed.accent)))
     return EXIT_USAGE if response.is_error else 0
 
 
@@ -229,6 +239,8 @@ async def _unless_stopped(stopping: asyncio.Event, work: Awaitable[T]) -> T | No
 
 async def _run(settings: Settings, console: bool) -> int:
     tune_allocator()  # a bot runs for months: keep its memory from drifting
+    # With the console in the foreground, routine lines would print over the prompt.
+    log_file = quiet_console(settings.data_dir) if console or not settings.platforms() else None
     app = await open_app(settings)
     log = logging.getLogger("framework_coach")
     loop = asyncio.get_running_loop()
@@ -244,7 +256,8 @@ async def _run(settings: Settings, console: bool) -> int:
         adapters = started
         waiters.add(loop.create_task(stopping.wait()))
         if console or not adapters:
-            terminal = ConsoleAdapter(app.core)
+            log_file = log_file or quiet_console(settings.data_dir)
+            terminal = ConsoleAdapter(app.core, log_file=log_file)
             app.outbox.register(terminal.platform, terminal)
             waiters.add(loop.create_task(terminal.run()))
         resumed = await app.quiz.resume_all() if app.quiz else 0

@@ -4,7 +4,9 @@ Log collectors (Heroku, Docker, systemd) read stderr, which is not a terminal th
 default follows ``isatty``. Records carry the platform, tenant, channel, command and user
 of the work that logged them (``log_context``), so one server's trouble can be followed.
 Secrets are masked by pattern and by their exact configured values before anything is
-written, because a token in a log is a leaked token.
+written, because a token in a log is a leaked token. While the console is in the foreground
+(``quiet_console``), routine lines go to a file and the prompt sees each kind of trouble
+once, in one line.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
@@ -177,8 +180,10 @@ def setup_logging(level: str, *, json: bool | None = None,
     handler.addFilter(_redactor)
     handler.setFormatter(JsonFormatter() if json else TextFormatter())
     root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == "framework-coach"]:
+    for old in [h for h in root.handlers if h.get_name() in ("framework-coach", LOG_FILE_HANDLER)]:
         root.removeHandler(old)
+        if old.get_name() == LOG_FILE_HANDLER:
+            old.close()
     root.addHandler(handler)
     root.setLevel(level.upper())
     # APScheduler narrates every job it adds and runs at INFO; our own lines say what matters.
@@ -192,3 +197,78 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+# ---------------------------------------------------------------------- quiet console
+LOG_FILE = "framework-coach.log"
+LOG_FILE_HANDLER = "framework-coach-file"
+
+# What a kind of trouble means to someone at the console prompt, by logger. A logger not
+# listed here shows the first line of its own message instead.
+MEANINGS: dict[str, str] = {
+    "framework_coach.trends": (
+        "trend data: offline (PyPI, GitHub or Stack Exchange could not be reached), so "
+        "/trends shows the shipped sample or the last data collected"),
+}
+
+
+class OncePerKind(logging.Filter):
+    """Lets through the first record of each kind of trouble: per logger in ``MEANINGS``,
+    otherwise per message template. Retries and repeats stay in the log file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[object] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind: object = _meaning_of(record.name) or (record.name, str(record.msg))
+        if kind in self._seen:
+            return False
+        self._seen.add(kind)
+        return True
+
+
+class ConsoleLineFormatter(logging.Formatter):
+    """One line a person can act on: what it means, and where the details are."""
+
+    def __init__(self, log_path: Path) -> None:
+        super().__init__()
+        self.log_path = log_path
+
+    def format(self, record: logging.LogRecord) -> str:
+        meaning = _meaning_of(record.name)
+        if meaning is None:
+            lines = record.getMessage().strip().splitlines() or [""]
+            meaning = lines[0]
+        return f"{record.levelname.lower()}: {meaning} (details: {self.log_path})"
+
+
+def _meaning_of(logger: str) -> str | None:
+    return next((text for name, text in MEANINGS.items()
+                 if logger == name or logger.startswith(name + ".")), None)
+
+
+def quiet_console(data_dir: Path) -> Path:
+    """Keep the console prompt readable while it is in the foreground.
+
+    Every record at the configured level goes to ``<data_dir>/framework-coach.log``;
+    the terminal shows warnings and errors only, each kind once, on one line that says
+    what it means. Returns the log file's path (the console names it in its greeting).
+    """
+    path = Path(data_dir) / LOG_FILE
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == LOG_FILE_HANDLER]:
+        root.removeHandler(old)
+        old.close()
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.set_name(LOG_FILE_HANDLER)
+    to_file.addFilter(ContextFilter())
+    to_file.addFilter(_redactor)
+    to_file.setFormatter(TextFormatter())
+    root.addHandler(to_file)
+    for handler in root.handlers:
+        if handler.get_name() == "framework-coach":
+            handler.setLevel(logging.WARNING)
+            handler.addFilter(OncePerKind())
+            handler.setFormatter(ConsoleLineFormatter(path))
+    return path

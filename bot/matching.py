@@ -34,10 +34,26 @@ class NoMatch:
     suggestions: tuple[str, ...]
 
 
-class Matcher:
-    """Resolves free text to a key, from a table of ``key -> names people use for it``."""
+_WORD = re.compile(r"[a-z0-9+#]{3,}")
+_FILLER = frozenset({"the", "and", "for", "with", "who", "want", "what", "that", "into",
+                     "from", "some", "work", "job", "role", "pick", "picks", "then", "plus"})
+DESCRIBED_SCORE = 0.5  # share of the typed words a description must contain to be suggested
 
-    def __init__(self, names: Mapping[str, Iterable[str]]) -> None:
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(normalise(text)) if w not in _FILLER]
+
+
+class Matcher:
+    """Resolves free text to a key, from a table of ``key -> names people use for it``.
+
+    ``descriptions`` (optional, ``key -> one line``) only feed suggestions: text that is
+    no name at all, such as "builds phone apps", still gets the roles it describes.
+    """
+
+    def __init__(self, names: Mapping[str, Iterable[str]],
+                 descriptions: Mapping[str, str] | None = None) -> None:
+        self._described = {k: set(_words(d)) for k, d in (descriptions or {}).items()}
         self._exact: dict[str, str] = {}
         self._compact: dict[str, str] = {}
         for key, terms in names.items():
@@ -79,7 +95,21 @@ class Matcher:
             runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
             if best >= ACCEPT_SCORE and best - runner_up >= MARGIN:
                 return Match(best_key, exact=False)
-        return NoMatch(tuple(k for k, _ in ranked))
+        described = self.described(norm)
+        return NoMatch(tuple(dict.fromkeys([*described, *(k for k, _ in ranked)]))[:3])
+
+    def described(self, text: str, limit: int = 3) -> list[str]:
+        """Keys whose description contains most of the typed words (typos allowed)."""
+        typed = _words(text)
+        if not typed or not self._described:
+            return []
+        scores = {}
+        for key, words in self._described.items():
+            hits = sum(1 for t in typed if any(
+                w.startswith(t) or t.startswith(w) or fuzz.ratio(t, w) >= 85 for w in words))
+            if hits / len(typed) >= DESCRIBED_SCORE:
+                scores[key] = hits / len(typed)
+        return sorted(scores, key=lambda k: (-scores[k], self._keys.index(k)))[:limit]
 
     def closest(self, text: str, cutoff: float = 60.0) -> str | None:
         """The single closest key for a 'did you mean' hint, or None if nothing is close."""

@@ -7,7 +7,7 @@ Content editors change YAML, not code, so every mistake must be reported in thei
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.schema import (
+    BuildChoice,
     Dimension,
     Framework,
     FrameworksFile,
@@ -26,6 +27,7 @@ from knowledge.schema import (
     Source,
     SourcesFile,
     TrendSampleFile,
+    Update,
 )
 
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -152,12 +154,23 @@ class Knowledge:
     sources: dict[str, Source]
     directory: Path
     trend_sample: TrendSampleFile | None = None
+    start_with: dict[str, list[str]] = field(default_factory=dict)
+    ecosystem: dict[str, list[str]] = field(default_factory=dict)
+    chooser: list[BuildChoice] = field(default_factory=list)
 
     def framework(self, framework_id: str) -> Framework:
         return self.frameworks[framework_id]
 
     def source_titles(self, ids: Iterable[str]) -> list[str]:
         return [self.sources[i].title for i in dict.fromkeys(ids) if i in self.sources]
+
+    def update(self, update_id: str) -> tuple[Framework, Update] | None:
+        """A "since the article" note by id, with the framework it is about."""
+        for fw in self.frameworks.values():
+            for upd in fw.updates:
+                if upd.id == update_id:
+                    return fw, upd
+        return None
 
     def option(self, dimension: str, option_id: str) -> ModifierOption:
         return next(o for o in self.dimensions[dimension].options if o.id == option_id)
@@ -213,6 +226,8 @@ def _cross_check(
 
     update_ids: set[str] = set()
     for i, fw in enumerate(frameworks.frameworks):
+        check.need(fw.id in roles.start_with, r_doc, ("start_with",),
+                   f"start_with has no first step for framework '{fw.id}'")
         sources_ok(f_doc, ("frameworks", i, "sources"), fw.sources)
         for j, rid in enumerate(fw.typical_roles):
             loc = ("frameworks", i, "typical_roles", j)
@@ -237,6 +252,10 @@ def _cross_check(
                 f"unknown framework '{pick.framework}' (known: {', '.join(sorted(fw_ids))})",
             )
         sources_ok(r_doc, (*loc, "sources"), role.sources)
+        for fw in role.paths:
+            check.need(fw in fw_ids, r_doc, (*loc, "paths", fw), f"unknown framework '{fw}'")
+        for j, note in enumerate(role.notes):
+            check.need(note in update_ids, r_doc, (*loc, "notes", j), f"unknown update '{note}'")
         if role.basis == "article":
             check.need(
                 "article" in role.sources, r_doc, (*loc, "sources"), "basis 'article' must cite it"
@@ -253,6 +272,13 @@ def _cross_check(
             )
             names.setdefault(key, role.id)
 
+    for key in (*roles.start_with, *roles.ecosystem):
+        check.need(key in fw_ids, r_doc, ("start_with" if key in roles.start_with
+                                          else "ecosystem", key), f"unknown framework '{key}'")
+    for i, choice in enumerate(roles.chooser):
+        check.need(choice.role in role_ids, r_doc, ("chooser", i, "role"),
+                   f"unknown role '{choice.role}'")
+
     seen_dims: set[str] = set()
     for i, dim in enumerate(modifiers.dimensions):
         loc = ("dimensions", i)
@@ -264,6 +290,14 @@ def _cross_check(
                 check.need(
                     fw in fw_ids, m_doc, (*oloc, "weights", fw), f"unknown framework '{fw}'"
                 )
+            for fw, weight in opt.weights.items():
+                check.need(weight <= 0 or fw in opt.why, m_doc, (*oloc, "weights", fw),
+                           f"'{fw}' gains weight but has no one-sentence 'why'")
+            for fw in opt.why:
+                check.need(fw in fw_ids, m_doc, (*oloc, "why", fw), f"unknown framework '{fw}'")
+            for j, note in enumerate(opt.notes):
+                check.need(note in update_ids, m_doc, (*oloc, "notes", j),
+                           f"unknown update '{note}'")
             sources_ok(m_doc, (*oloc, "sources"), opt.sources)
     if check.problems:
         raise KnowledgeError(check.problems)
@@ -310,6 +344,9 @@ def load(directory: Path | None = None) -> Knowledge:
         sources={s.id: s for s in sources.sources},
         directory=directory,
         trend_sample=sample,
+        start_with={fw: list(steps) for fw, steps in roles.start_with.items()},
+        ecosystem={fw: list(tools) for fw, tools in roles.ecosystem.items()},
+        chooser=list(roles.chooser),
     )
 
 

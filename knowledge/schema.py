@@ -136,12 +136,24 @@ class Role(Strict):
     market_note: Text
     basis: Literal["article", "source"]
     sources: list[Slug] = Field(min_length=1)
+    # "Since the article" notes (framework update ids) that matter for this role, most
+    # important first; only those about the frameworks finally picked are shown.
+    notes: list[Slug] = Field(default_factory=list)
+    # False for work that needs no deep-learning framework (prompting, analytics): the
+    # answer says so, ``instead`` says what to learn, and ``primary`` is for later.
+    needs_framework: bool = True
+    instead: str | None = None
+    # The path to use instead of ``learning_path`` when options make another framework
+    # the main pick (otherwise it is derived: see bot.recommend).
+    paths: dict[Slug, list[Text]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _distinct_picks(self) -> Role:
         names = [self.primary.framework, *(p.framework for p in self.secondary)]
         if len(set(names)) != len(names):
             raise ValueError(f"a framework is picked twice: {names}")
+        if not self.needs_framework and not self.instead:
+            raise ValueError("a role that needs no framework must say what to learn 'instead'")
         return self
 
 
@@ -150,9 +162,24 @@ class RoleGroup(Strict):
     title: Text
 
 
+class BuildChoice(Strict):
+    """One answer to the guided chooser's "what do you want to build?", leading to a role."""
+
+    id: Slug
+    label: Annotated[str, Field(min_length=1, max_length=40)]
+    role: Slug
+
+
 class RolesFile(Strict):
     groups: list[RoleGroup] = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
+    # The first step when a framework becomes the main pick and the role's own path does
+    # not start with it (options can reorder the picks).
+    start_with: dict[Slug, list[Text]] = Field(min_length=1)
+    # Libraries and tools that belong to one framework: a step or pairing naming them is
+    # about that framework, so it is left out when the framework is not picked.
+    ecosystem: dict[Slug, list[Text]] = Field(default_factory=dict)
+    chooser: list[BuildChoice] = Field(min_length=2, max_length=10)
 
 
 # --------------------------------------------------------------------------- modifiers
@@ -162,7 +189,10 @@ class ModifierOption(Strict):
     """One value of experience, region or goal, and how it shifts the answer.
 
     ``weights`` are added to the role's base scores (primary 3, secondaries 2 then 1.5), so a
-    modifier can promote a framework or bring a new one in; ``reason`` is always shown.
+    modifier can promote a framework or bring a new one in; ``reason`` is shown in the
+    details, and ``why`` gives the one-sentence reason for a framework it brings in.
+    ``first_step`` may name the main pick as ``{main}``; ``notes`` are "since the article"
+    update ids that matter for this option, most important first.
     """
 
     id: Slug
@@ -170,7 +200,9 @@ class ModifierOption(Strict):
     aliases: list[Text] = Field(default_factory=list)
     weights: dict[Slug, float] = Field(default_factory=dict)
     reason: Text
+    why: dict[Slug, Text] = Field(default_factory=dict)
     first_step: str | None = None
+    notes: list[Slug] = Field(default_factory=list)
     sources: list[Slug] = Field(min_length=1)
 
 

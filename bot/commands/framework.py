@@ -1,4 +1,10 @@
-"""/framework: which framework(s) to learn for a role, tailored by experience, region, goal."""
+"""/framework: which framework(s) to learn for a role, tailored by experience, region, goal.
+
+The answer is a card a person reads in a chat in seconds (the picks, one sentence of why
+each, what the options changed, the first step for this week); the learning path, the notes
+since the article, the job market and the sources are one press away, shown only to the
+presser. ``/framework`` alone lists the roles and offers a three-question guided chooser.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,34 @@ from typing import TYPE_CHECKING
 
 from bot.commands._shared import (
     bullets,
-    correction_lines,
     dimension_choices,
     numbered,
     recommender,
     unknown_value,
 )
-from bot.models import Button, ButtonStyle, FieldItem, Request, Response, Section, Visibility
-from bot.recommend import Recommendation, UnknownValue
+from bot.models import (
+    Button,
+    ButtonStyle,
+    Context,
+    FieldItem,
+    Request,
+    Response,
+    Section,
+    Visibility,
+    error,
+)
+from bot.recommend import DIMENSIONS, Applied, Note, Recommendation, UnknownValue
 from bot.registry import CommandSpec, OptionSpec
 
 if TYPE_CHECKING:
     from bot.core import Core
 
-MAX_UPDATES = 4
+CARD_WORDS = 150  # the card's budget: what a person reads in a chat in about ten seconds
+MAX_NOTES = 2  # "since the article" notes shown for one answer, most important first
+DETAIL = "fw"  # button prefix: fw:<view>:<role>:<experience>:<region>:<goal>
+CHOOSER = "fwc"  # button prefix: fwc:start, fwc:<build>, fwc:<build>:<exp>, …:<goal>
+ANY = "-"  # "no preference" in a chooser id
+VIEWS = ("path", "since", "market", "sources")
 
 
 async def handle(request: Request, core: Core) -> Response:
@@ -33,11 +53,11 @@ async def handle(request: Request, core: Core) -> Response:
     applied = rec.resolve_modifiers(request.options)
     if isinstance(applied, UnknownValue):
         return unknown_value(applied, f"/framework role:{role.id} {applied.option}:{{value}}")
-    return render(core, rec.recommend(role, applied))
+    return card(core, rec.recommend(role, applied))
 
 
 def role_menu(core: Core) -> Response:
-    """The roles, grouped, each with its one-line hint: where a newcomer starts."""
+    """The roles, grouped, each with its one-line hint, and the guided chooser's button."""
     knowledge = core.knowledge
     sections = []
     for group in knowledge.groups.values():
@@ -52,54 +72,234 @@ def role_menu(core: Core) -> Response:
     return Response(
         title="Which framework should you learn? Pick your role",
         sections=tuple(sections),
+        buttons=(Button(f"{CHOOSER}:start", "Not sure? Answer 3 questions",
+                        ButtonStyle.PRIMARY),),
         footer="Example: /framework role:data-scientist experience:beginner goal:enterprise",
         visibility=Visibility.PRIVATE,
     )
 
 
-def render(core: Core, rec: Recommendation) -> Response:
-    role = rec.role
-    names = " + ".join(p.framework.name for p in rec.picks)
-    sections = [Section(rec.primary.why, heading=f"Main pick: {rec.primary.framework.name}")]
-    sections += [Section(p.why, heading=f"Also learn: {p.framework.name}") for p in rec.secondary]
+# --------------------------------------------------------------------------- the card
+
+
+def card(core: Core, rec: Recommendation, *, private: bool = False) -> Response:
+    """The first answer: picks with one sentence each, the options' effect, a first step."""
+    role, first = rec.role, rec.learning_path[0]
+    if rec.needs_framework:
+        title = f"{role.name}: {' + '.join(p.framework.name for p in rec.picks)}"
+        sections = [Section(rec.primary.why, heading=f"{rec.primary.framework.name}: main pick")]
+        sections += [Section(p.why, heading=f"{p.framework.name}: also learn")
+                     for p in rec.secondary]
+    else:
+        title = f"{role.name}: no deep-learning framework needed"
+        sections = [Section(role.instead or "", heading="Learn this instead"),
+                    Section(rec.primary.why, heading=f"Later: {rec.primary.framework.name}")]
     if rec.applied:
-        reasons = [f"{a.dimension.title} ({a.option.name}): {a.option.reason}" for a in rec.applied]
-        sections.append(
-            Section(bullets([*rec.changes, *reasons]), heading="How your options shape this")
-        )
-    sections.append(Section(numbered(rec.learning_path), heading="Learning path"))
-    if role.pair_with:
-        sections.append(Section(", ".join(role.pair_with), heading="Pair it with"))
-    sections.append(Section(role.market_note, heading="Job market"))
-    if rec.updates:
-        sections.append(
-            Section(correction_lines(rec.updates[:MAX_UPDATES]), heading="Since the article")
-        )
-    fields = [FieldItem("Main pick", rec.primary.framework.name)]
-    if rec.secondary:
-        fields.append(FieldItem("Also learn", ", ".join(p.framework.name for p in rec.secondary)))
-    fields.append(FieldItem("Learning curve", rec.primary.framework.learning_curve))
-    fields.append(
-        FieldItem("Based on", "the career article" if role.basis == "article" else "cited sources")
-    )
-    buttons = [
-        Button(f"run:/about name:{p.framework.id}", f"About {p.framework.name}") for p in rec.picks
-    ]
-    if rec.secondary:
-        a, b = rec.primary.framework, rec.secondary[0].framework
-        buttons.append(
-            Button(f"run:/compare a:{a.id} b:{b.id}", f"Compare {a.name} and {b.name}",
-                   ButtonStyle.PRIMARY)
-        )
-    sources = "; ".join(core.knowledge.source_titles(rec.sources))
+        sections.append(Section(options_line(rec), heading="Your options"))
+    sections.append(Section(first, heading="First step this week"))
+    fields = [FieldItem("Based on",
+                        "the career article" if role.basis == "article" else "cited sources")]
+    if rec.needs_framework:
+        fields.insert(0, FieldItem("Learning curve", rec.primary.framework.learning_curve))
+    buttons = [*detail_buttons(rec), *about_buttons(rec)]
+    if private:
+        buttons.append(Button(f"run:{command_for(rec)}", "Post this in the channel"))
     return Response(
-        title=f"{role.name}: {names}",
+        title=title,
         sections=tuple(sections),
         fields=tuple(fields),
         buttons=tuple(buttons),
-        footer=f"Sources: {sources}",
+        footer="The buttons show the rest, only to you.",
+        visibility=Visibility.PRIVATE if private else Visibility.CHANNEL,
         accent=rec.primary.framework.id,
     )
+
+
+def options_line(rec: Recommendation) -> str:
+    """One line: which options were applied and what they did to the picks."""
+    names = _and([a.option.name for a in rec.applied])
+    if not rec.needs_framework:
+        return f"{names}: no change, as the work itself needs no deep-learning framework."
+    if rec.changes:
+        return f"With {names}: {_and(list(rec.changes))}."
+    return f"With {names}, the picks stay the same."
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def detail_buttons(rec: Recommendation) -> list[Button]:
+    key = answer_key(rec)
+    buttons = [Button(f"{DETAIL}:path:{key}", "Learning path", ButtonStyle.PRIMARY)]
+    if rec.notes:
+        buttons.append(Button(f"{DETAIL}:since:{key}", "Since the article"))
+    market = "Job market and your options" if rec.applied else "Job market"
+    buttons.append(Button(f"{DETAIL}:market:{key}", market))
+    buttons.append(Button(f"{DETAIL}:sources:{key}", "Sources"))
+    return buttons
+
+
+def about_buttons(rec: Recommendation) -> list[Button]:
+    buttons = [Button(f"run:/about name:{p.framework.id}", f"About {p.framework.name}")
+               for p in rec.picks]
+    if rec.secondary:
+        a, b = rec.primary.framework, rec.secondary[0].framework
+        buttons.append(Button(f"run:/compare a:{a.id} b:{b.id}", f"Compare {a.name} and {b.name}"))
+    return buttons
+
+
+def answer_key(rec: Recommendation) -> str:
+    """The role and options of an answer, compact enough for any platform's button id."""
+    chosen = {a.dimension.id: a.option.id for a in rec.applied}
+    return ":".join([rec.role.id, *(chosen.get(d, "") for d in DIMENSIONS)])
+
+
+def command_for(rec: Recommendation) -> str:
+    options = " ".join(f"{a.dimension.id}:{a.option.id}" for a in rec.applied)
+    return f"/framework role:{rec.role.id} {options}".strip()
+
+
+def word_count(response: Response) -> int:
+    """Words a reader reads in a response, buttons aside (they are labels, not reading)."""
+    texts = [response.title, response.footer,
+             *(t for s in response.sections for t in (s.heading or "", s.body)),
+             *(t for f in response.fields for t in (f.name, f.value))]
+    return sum(len(t.split()) for t in texts)
+
+
+# --------------------------------------------------------------------------- details
+
+
+def detail(core: Core, rec: Recommendation, view: str) -> Response:
+    """One part of the full answer, for the person who pressed its button."""
+    role = rec.role
+    if view == "path":
+        main = rec.primary.framework.name
+        heading = f"Starting with {main}" if rec.needs_framework else "Steps"
+        sections = [Section(numbered(rec.learning_path), heading=heading)]
+        if rec.pair_with:
+            sections.append(Section(", ".join(rec.pair_with), heading="Pair it with"))
+        return _private(f"{role.name}: learning path", sections)
+    if view == "since":
+        return since_the_article(core, rec)
+    if view == "market":
+        sections = [Section(role.market_note, heading="Job market")]
+        if rec.outcomes:
+            sections.append(Section(
+                bullets([f"{o.applied.option.name}: {o.applied.option.reason} {o.result}"
+                         for o in rec.outcomes]),
+                heading="How your options shape this"))
+        return _private(f"{role.name}: job market", sections)
+    titles = [f"{s.title}, {s.publisher}" + (f": {s.url}" if s.url else "")
+              for sid in rec.sources if (s := core.knowledge.sources.get(sid))]
+    return _private(f"{role.name}: sources", [Section(bullets(titles))])
+
+
+def since_the_article(core: Core, rec: Recommendation) -> Response:
+    """The notes that matter for this answer: at most two, dated and sourced."""
+    shown = rec.notes[:MAX_NOTES]
+    if not shown:
+        return _private(f"{rec.role.name}: since the article",
+                        [Section("Nothing the article says about these picks has changed in "
+                                 "a way that matters for this role.")])
+    sections = [Section(_note_text(n), heading=f"{n.framework.name}, as of {n.update.as_of}")
+                for n in shown]
+    seen = {n.update.id for n in shown}
+    more = [p.framework.id for p in rec.picks
+            if any(u.id not in seen for u in p.framework.updates)]
+    if more and rec.needs_framework:
+        sections.append(Section("Every change, per framework: "
+                                + ", ".join(f"/about name:{fw}" for fw in more)))
+    sources = core.knowledge.source_titles(s for n in shown for s in n.update.sources)
+    return _private(f"{rec.role.name}: what changed since the article", sections,
+                    f"Sources: {'; '.join(sources)}")
+
+
+def _note_text(note: Note) -> str:
+    said = note.update.article_says
+    return f"{note.update.now}\n" + (said if said.startswith("The article")
+                                     else f"The article said: {said}")
+
+
+def _private(title: str, sections: list[Section], footer: str = "") -> Response:
+    return Response(title=title, sections=tuple(sections), footer=footer,
+                    visibility=Visibility.PRIVATE)
+
+
+def _expired() -> Response:
+    return error("That button has expired", "Ask again with /framework.",
+                 "/framework role:ml-engineer")
+
+
+def _recommendation(core: Core, role_id: str, chosen: dict[str, str]) -> Recommendation | None:
+    """The answer for exact ids from a button, or None if the knowledge no longer has them."""
+    knowledge = core.knowledge
+    role = knowledge.roles.get(role_id)
+    if role is None:
+        return None
+    applied = []
+    for dim_id in DIMENSIONS:
+        option_id = chosen.get(dim_id)
+        if not option_id or option_id == ANY:
+            continue
+        dim = knowledge.dimensions.get(dim_id)
+        option = next((o for o in dim.options if o.id == option_id), None) if dim else None
+        if dim is None or option is None:
+            return None
+        applied.append(Applied(dim, option))
+    return recommender(core).recommend(role, applied)
+
+
+async def press_detail(button_id: str, ctx: Context, core: Core) -> Response:
+    parts = button_id.split(":")
+    if len(parts) != 2 + 1 + len(DIMENSIONS) or parts[1] not in VIEWS:
+        return _expired()
+    rec = _recommendation(core, parts[2], dict(zip(DIMENSIONS, parts[3:], strict=True)))
+    return detail(core, rec, parts[1]) if rec else _expired()
+
+
+# --------------------------------------------------------------------------- guided chooser
+
+
+async def press_chooser(button_id: str, ctx: Context, core: Core) -> Response:
+    """Three questions (what to build, experience, goal), each a private set of buttons,
+    ending in the same card as /framework, privately, with a button to post it."""
+    knowledge = core.knowledge
+    answers = button_id.split(":")[1:]
+    builds = {c.id: c for c in knowledge.chooser}
+    if answers == ["start"]:
+        return _question(1, "What do you want to build?",
+                         "Pick the closest; the answer says which role it assumed.",
+                         [(c.id, c.label) for c in knowledge.chooser])
+    if not answers or answers[0] not in builds or len(answers) > 3:
+        return _expired()
+    build = answers[0]
+    if len(answers) == 1:
+        experience = knowledge.dimensions["experience"]
+        return _question(2, "How much deep-learning experience do you have?", None,
+                         [(f"{build}:{o.id}", o.name) for o in experience.options])
+    if len(answers) == 2:
+        goal = knowledge.dimensions["goal"]
+        return _question(3, "What are you aiming for?", None,
+                         [*((f"{build}:{answers[1]}:{o.id}", o.name) for o in goal.options),
+                          (f"{build}:{answers[1]}:{ANY}", "No preference")])
+    rec = _recommendation(core, builds[build].role,
+                          {"experience": answers[1], "goal": answers[2]})
+    return card(core, rec, private=True) if rec else _expired()
+
+
+def _question(step: int, question: str, hint: str | None,
+              choices: list[tuple[str, str]]) -> Response:
+    return Response(
+        title=f"Step {step} of 3: {question}",
+        sections=(Section(hint),) if hint else (),
+        buttons=tuple(Button(f"{CHOOSER}:{value}", label) for value, label in choices),
+        visibility=Visibility.PRIVATE,
+    )
+
+
+BUTTONS = {DETAIL: press_detail, CHOOSER: press_chooser}
 
 
 def complete_role(core: Core, partial: str) -> list[tuple[str, str]]:

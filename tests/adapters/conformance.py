@@ -25,6 +25,7 @@ __all__ = [
     "test_buttons_round_trip_to_the_core",
     "test_user_text_cannot_ping",
     "test_bad_input_gets_a_private_explanation",
+    "test_guided_chooser_is_private_and_ends_in_the_card",
 ]
 
 CASES = [
@@ -112,3 +113,24 @@ async def test_bad_input_gets_a_private_explanation(harness: Harness) -> None:
     shown = flatten(" ".join(s.text for s in seen))
     assert "astronaut" in shown and "/framework role:" in shown
     assert "Traceback" not in shown
+
+
+async def test_guided_chooser_is_private_and_ends_in_the_card(harness: Harness,
+                                                            core: Core) -> None:
+    """/framework without a role offers three questions as buttons; every step, the card
+    at the end and its details are shown to the person choosing only."""
+    ctx = harness.context(user="u4", channel="c4")
+    seen = await harness.command("/framework", user="u4", channel="c4")
+    assert "fwc:start" in [i for s in seen for i in s.button_ids]
+    steps = ["fwc:start", "fwc:vision", "fwc:vision:beginner", "fwc:vision:beginner:enterprise"]
+    for step in steps:
+        expected = await core.press(step, ctx)
+        seen = await harness.press(step, user="u4", channel="c4")
+        assert {s.visible_to for s in seen} == {"u4"}, step
+        assert_shows(expected, seen)
+    shown = flatten(" ".join(s.text for s in seen))
+    assert "Computer Vision Engineer (production)" in shown and "First step this week" in shown
+    path = next(i for s in seen for i in s.button_ids if i.startswith("fw:path:"))
+    pressed = await harness.press(path, user="u4", channel="c4")
+    assert {s.visible_to for s in pressed} == {"u4"}
+    assert "learning path" in flatten(" ".join(s.text for s in pressed))

@@ -72,7 +72,7 @@ async def test_commands_work_without_the_slash_and_letters_press_buttons(harness
     response = await harness.adapter.handle_line("framework ml engineer")
     assert response is not None and "PyTorch" in response.title
     pressed = await harness.adapter.handle_line("a")
-    assert pressed is not None and pressed.title.startswith("PyTorch")
+    assert pressed is not None and pressed.title.endswith("learning path")
 
 
 async def test_a_letter_without_a_button_is_explained(harness):
@@ -108,3 +108,21 @@ def test_a_comparison_is_a_table_with_aligned_columns():
     for row in table.rows:
         (line,) = [line for line in lines if row.label in line]  # markup stays text
         assert [line.index(cell) for cell in row.cells] == starts, line
+
+
+async def test_console_help_says_how_to_act_as_a_channel_manager(harness):
+    await harness.adapter.handle_line(":help")
+    assert ":as NAME admin" in harness.buffer.getvalue()
+    assert "channel manager" in harness.buffer.getvalue()
+
+
+async def test_a_refused_manager_command_explains_the_console_way_in(harness):
+    await harness.adapter.handle_line(":as bob")
+    refused = await harness.adapter.handle_line("/digest subscribe")
+    assert refused is not None and refused.is_error
+    assert "type ':as bob admin'" in " ".join(harness.buffer.getvalue().split())
+    harness.buffer.seek(0)
+    harness.buffer.truncate()
+    # A member's ordinary mistake gets no such hint.
+    await harness.adapter.handle_line("/framework role:astronaut")
+    assert ":as" not in harness.buffer.getvalue()

@@ -185,10 +185,13 @@ async def test_a_response_too_big_for_one_message_arrives_in_order(core):
 async def test_a_click_is_acked_and_answered_in_the_channel_through_response_url(core):
     async with Running(core) as h:
         seen = await h.command("/framework role:ml-engineer", user="u1", channel="c1")
-        first = seen[0].button_ids[0]
+        first = next(i for i in seen[0].button_ids if i.startswith("run:/about"))
         shown = await h.press_shown(first, user="u2", channel="c1")
         assert [s.via for s in shown] == ["response_url"]
         assert shown[0].message["response_type"] == "in_channel"
+        detail = seen[0].button_ids[0]  # "Learning path": for the clicker only
+        private = await h.press_shown(detail, user="u2", channel="c1")
+        assert private[0].message["response_type"] == "ephemeral"
         assert shown[0].message["replace_original"] is False
         expected = await core.press(first, h.context(user="u2", channel="c1"))
         assert expected.title in visible_text(shown[0].message)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from knowledge import loader
@@ -23,7 +25,9 @@ def test_ask_framework_ml_engineer_names_pytorch_and_keras():
     result = run("ask", "/framework role:ml-engineer")
     assert result.returncode == 0, result.stderr
     assert "PyTorch" in result.stdout and "Keras" in result.stdout
-    assert "Main pick: PyTorch" in result.stdout and "Also learn: Keras" in result.stdout
+    assert "PyTorch: main pick" in result.stdout and "Keras: also learn" in result.stdout
+    words = len(result.stdout.split("[A]")[0].replace("│", " ").replace("─", " ").split())
+    assert words <= 150  # the card, before its buttons, fits a chat
 
 
 def test_ask_unknown_role_gives_suggestions_and_a_non_zero_exit():
@@ -51,11 +55,11 @@ def test_broken_knowledge_file_is_reported_with_file_and_line(tmp_path: Path):
 def test_run_without_tokens_starts_the_console(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
     env["DATA_DIR"] = str(tmp_path / "data")
-    result = subprocess.run([EXE, "run"], input="/framework role:mle\nA\n:quit\n",
+    result = subprocess.run([EXE, "run"], input="/framework role:mle\nE\n:quit\n",
                             capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "framework-coach console" in result.stdout
-    assert "Main pick: PyTorch" in result.stdout
+    assert "PyTorch: main pick" in result.stdout
     assert "pip install torch" in result.stdout  # the pressed "About PyTorch" button
 
 
@@ -79,3 +83,50 @@ def test_slack_token_without_app_token_or_secret_stops_with_one_clear_line(tmp_p
     assert result.returncode == 2
     assert "Cannot start: Slack:" in result.stderr and "SLACK_APP_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: connections to it are refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_console_prompt_stays_quiet_while_background_work_fails(tmp_path: Path):
+    """Trend collection without a network: the terminal gets one line that says what it
+    means; the retries and routine INFO lines go to the log file in the data directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    data = tmp_path / "data"
+    env.update(DATA_DIR=str(data), LOG_LEVEL="INFO", PYPISTATS_URL=dead, GITHUB_API_URL=dead,
+               STACKEXCHANGE_API_URL=dead, COLUMNS="400")
+    proc = subprocess.Popen([EXE, "run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    log_file = data / "framework-coach.log"
+    try:
+        deadline = time.monotonic() + 60  # a safety net: the retries take a few seconds
+        while "after 3 attempts" not in (log_file.read_text() if log_file.exists() else ""):
+            assert proc.poll() is None and time.monotonic() < deadline, "no failure logged"
+            time.sleep(0.1)
+        out, err = proc.communicate("/framework role:mle\n:quit\n", timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    logged = log_file.read_text()
+    assert "INFO framework_coach: running: console" in logged
+    assert logged.count("after 3 attempts") > 1  # many failures, in detail, in the file
+    shown = [line for line in (out + err).splitlines() if "trend data" in line]
+    assert len(shown) == 1, out + err
+    assert "offline" in shown[0] and str(log_file) in shown[0]
+    assert "INFO" not in err and "after 3 attempts" not in out + err and "{" not in err
+    assert f"Background messages go to {log_file}" in out
+    assert "PyTorch: main pick" in out
+
+
+def test_ask_can_press_a_button_of_the_answer():
+    result = run("ask", "/framework role:ml-engineer", "--press", "A", "--press", "b")
+    assert result.returncode == 0, result.stderr
+    assert "learning path" in result.stdout and "Starting with PyTorch" in result.stdout
+    assert "what changed since the article" in result.stdout
+    missing = run("ask", "/framework role:ml-engineer", "--press", "Z")
+    assert missing.returncode == 2 and "no button Z" in missing.stderr

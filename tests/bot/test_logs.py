@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.logs import MASK, add_secrets, log_context, redact, setup_logging
+from bot.logs import MASK, MEANINGS, add_secrets, log_context, redact, setup_logging
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 SLACK_APP = "xapp-1-A012ABCDEF-1234567890-abcdef0123456789"
@@ -210,3 +210,38 @@ async def test_a_failing_command_logs_platform_tenant_command_and_no_token(
     assert (record["platform"], record["tenant"], record["channel"], record["command"],
             record["user"]) == ("slack", "T1", "C1", "boom", "U1")
     assert SLACK_BOT not in logs.text and MASK in record["exc"]
+
+
+def test_quiet_console_sends_routine_lines_to_a_file_and_each_trouble_once(tmp_path):
+    from bot.logs import quiet_console
+
+    root = logging.getLogger()
+    level = root.level
+    terminal = io.StringIO()
+    handler = setup_logging("INFO", json=False, stream=terminal)
+    try:
+        path = quiet_console(tmp_path)
+        trends = logging.getLogger("framework_coach.trends.pypistats")
+        for n in range(5):
+            logging.getLogger("framework_coach.storage").info("opened the store %d", n)
+            trends.warning("pypistats /packages/torch: connection failed after 3 attempts")
+        other = logging.getLogger("framework_coach.quiz")
+        for _ in range(2):
+            try:
+                raise ValueError("boom")
+            except ValueError:
+                other.exception("quiz timer failed\nsecond line")
+    finally:
+        setup_logging("INFO", json=False, stream=io.StringIO())  # also closes the file
+        root.removeHandler(handler)
+        root.setLevel(level)
+        for h in [h for h in root.handlers if h.get_name() == "framework-coach"]:
+            root.removeHandler(h)
+    shown = terminal.getvalue().splitlines()
+    assert shown == [
+        f"warning: {MEANINGS['framework_coach.trends']} (details: {path})",
+        f"error: quiz timer failed (details: {path})",
+    ]
+    logged = path.read_text()
+    assert logged.count("opened the store") == 5 and logged.count("connection failed") == 5
+    assert "Traceback" in logged and "ValueError: boom" in logged

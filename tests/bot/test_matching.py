@@ -34,3 +34,17 @@ def test_ambiguous_text_is_not_guessed():
 def test_complete_prefers_prefixes_and_caps_the_count():
     assert ROLES.complete("da")[:2] == ["data-scientist", "data-analyst"]
     assert ROLES.complete("", limit=2) == ["ml-engineer", "ml-researcher"]
+
+
+def test_descriptions_feed_suggestions_but_never_a_match():
+    matcher = Matcher(
+        {"mobile": ["mobile developer"], "research": ["researcher"], "data": ["analyst"]},
+        {"mobile": "Runs models on phones and devices",
+         "research": "Invents and tests new models",
+         "data": "Analyses business data"},
+    )
+    found = matcher.resolve("someone putting models on phones")
+    assert isinstance(found, NoMatch) and found.suggestions[0] == "mobile"
+    # A typo in a described word still counts; a description alone never resolves.
+    assert matcher.resolve("analyses busines data").suggestions[0] == "data"
+    assert isinstance(matcher.resolve("phones"), NoMatch)

@@ -60,10 +60,10 @@ async def test_one_process_serves_both_platforms_and_stops_cleanly_on_sigterm(
     on_slack = await slack_command(bot, slack, "/framework", "role:ml-engineer",
                                    channel=SLACK_STUDY)
     assert on_slack["response_type"] == "in_channel"
-    assert "Main pick: PyTorch" in slack_text(on_slack)
+    assert "PyTorch: main pick" in slack_text(on_slack)
     on_discord = await discord_interaction(bot, discord, discord_command(
         discord, "framework", None, {"role": "ml-engineer"}, channel=DISCORD_STUDY))
-    assert "PyTorch" in on_discord.splitlines()[0] and "Main pick" in on_discord
+    assert "PyTorch" in on_discord.splitlines()[0] and "main pick" in on_discord
 
     # The digests due a few minutes ago are posted at start, one per channel.
     (slack_digest,) = await bot.until(slack, lambda: slack_digests(slack))

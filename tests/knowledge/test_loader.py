@@ -123,3 +123,28 @@ def test_sample_trend_rows_out_of_order_are_rejected(kdir: Path) -> None:
     path = kdir / "trends_sample.yaml"
     path.write_text(path.read_text().replace("2025-04-01", "2023-04-01"))
     assert "date order" in problems(kdir)
+
+
+@pytest.mark.parametrize(("breaks", "expected"), [
+    (lambda d: d["roles"][0]["notes"].append("no-such-update"),
+     "unknown update 'no-such-update'"),
+    (lambda d: d["start_with"].pop("jax"), "start_with has no first step for framework 'jax'"),
+    (lambda d: d["chooser"][0].update(role="astronaut"), "unknown role 'astronaut'"),
+    (lambda d: d["roles"][0]["paths"].update(torch=["a", "b", "c"])
+     if "paths" in d["roles"][0] else d["roles"][0].update(paths={"torch": ["a", "b"]}),
+     "unknown framework 'torch'"),
+    (lambda d: d["roles"][0].update(needs_framework=False),
+     "a role that needs no framework must say what to learn 'instead'"),
+])
+def test_role_notes_paths_first_steps_and_chooser_are_checked(kdir, breaks, expected):
+    edit(kdir / "roles.yaml", breaks)
+    assert expected in problems(kdir)
+
+
+def test_an_option_that_lifts_a_framework_must_say_why(kdir):
+    def breaks(d):
+        goal = next(dim for dim in d["dimensions"] if dim["id"] == "goal")
+        goal["options"][0]["why"].pop("pytorch")
+
+    edit(kdir / "modifiers.yaml", breaks)
+    assert "'pytorch' gains weight but has no one-sentence 'why'" in problems(kdir)
