@@ -187,10 +187,14 @@ def _tip(knowledge: Knowledge, turn: int) -> Tip | None:
     return Tip(fw.id, update.now, update.as_of, tuple(knowledge.source_titles(update.sources)))
 
 
+TEASER_CHARS = 140  # a teaser is a hook read in passing; long prompts wait for the quiz
+
+
 def _teaser(bank: QuestionBank | None, turn: int) -> Question | None:
     if bank is None or not bank.shipped:
         return None
-    ids = sorted(bank.shipped)
+    ids = sorted(i for i, q in bank.shipped.items() if len(q.prompt) <= TEASER_CHARS)
+    ids = ids or sorted(bank.shipped)
     return bank.shipped[ids[(turn * 7) % len(ids)]]
 
 

@@ -9,7 +9,7 @@ from bot.clock import FakeClock
 from bot.quiz.bank import QuestionBank
 from bot.storage import Store
 from bot.trends import collector
-from bot.trends.digest import DigestBuilder, sparkline
+from bot.trends.digest import DigestBuilder, _teaser, sparkline
 from bot.trends.render import digest_response
 from tests.fakes.trends_api import TrendsFake
 
@@ -146,3 +146,12 @@ async def test_a_figure_missing_from_the_start_says_so_and_why(
     text = digest_response(digest).plain_text()
     assert text.count("GitHub stars: no data (none collected yet: the source has not "
                       "answered)") == len(knowledge.frameworks)
+
+
+
+def test_every_weeks_quiz_teaser_is_short_enough_to_read_in_passing() -> None:
+    bank = QuestionBank.load()
+    assert any(len(q.prompt) > 140 for q in bank.shipped.values())  # so the rule is tested
+    teasers = [_teaser(bank, turn) for turn in range(60)]  # sixty periods of data
+    assert all(q is not None and len(q.prompt) <= 140 for q in teasers)
+    assert len({q.id for q in teasers if q}) > 20  # and it still rotates through the bank
