@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from bot.matching import Matcher, NoMatch
-from bot.models import Context, Request, Response
+from bot.models import Context, Request, Response, user_text
 from bot.parser import ParsedCommand, ParseError
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class Registry:
                 # "role:ml eng": a word no positional wants continues the option before it.
                 if key is None or key not in options:
                     return ParseError(
-                        f"{shown} did not expect the words '{' '.join(leftover)}'.",
+                        f"{shown} did not expect the words '{user_text(' '.join(leftover))}'.",
                         example=target.example,
                     )
                 options[key] = f"{options[key]} {word}"
@@ -192,7 +192,8 @@ class Registry:
         if word is None:
             return ParseError(f"{shown} needs one of: {names}.", example=spec.example)
         return ParseError(
-            f"{shown} has no subcommand '{word}'. Choose one of: {names}.", example=spec.example
+            f"{shown} has no subcommand '{user_text(word)}'. Choose one of: {names}.",
+            example=spec.example,
         )
 
 
