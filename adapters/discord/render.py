@@ -73,7 +73,7 @@ HASH_PREFIX = "fc-hash:"
 # people's names), "<" (custom emoji, timestamps, command mentions, <url>), the ":" of
 # "scheme://" (an escaped colon is no autolink), and "1." list items. Escape pairs already
 # made are matched first and kept as they are.
-_MORE = re.compile(r"\\.|[\[\]<]|(?<=[A-Za-z0-9+.-]):(?=//)|^\s*\d+(?=\.\s)", re.MULTILINE)
+_MORE = re.compile(r"\\.|[\[\]<]|:(?=//)|^\s*\d+(?=\.\s)", re.MULTILINE)
 
 
 def escape_user_text(text: str) -> str:

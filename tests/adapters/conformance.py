@@ -163,9 +163,9 @@ _INVISIBLE = {"\u200b", "\u00ad"}  # the zero-width space and soft hyphen adapte
 
 def typed_reads(text: str) -> str:
     """What a person should read of ``text``: without invisible format and control
-    characters, whitespace as single spaces (a name is one line)."""
-    visible = "".join(ch for ch in text
-                      if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf"))
+    characters or noncharacters, whitespace as single spaces (a name is one line)."""
+    visible = "".join(ch for ch in text if ch.isspace() or (
+        unicodedata.category(ch) not in ("Cc", "Cf") and not "\ufdd0" <= ch <= "\ufdef"))
     return " ".join(visible.split())[:SHOWN].strip()
 
 
@@ -201,8 +201,9 @@ def read(syntax: str, raw: str) -> list[tuple[str, bool]]:
         if slack:
             live = markup and (ch in "*_~`<>" or ch == ">" and line_start)
         else:
-            item = line_start and re.match(r"\d+\.\s", raw[i:]) is not None  # "1. " list
-            live = ch in "*_~|`[]<" or (line_start and ch in "#>-") or item
+            # At a line's start: "# ", "-# ", "> ", ">>> ", "- " and "1. " are markup.
+            block = re.match(r"#{1,3}\s|-#?\s|>(>>)?\s|\d+\.\s", raw[i:]) is not None
+            live = ch in "*_~|`[]<" or (line_start and block)
             live = live or (ch == ":" and rest.startswith("//"))  # an autolink
         if linked and ((ch == ":" and rest.startswith("//"))
                        or (ch == "." and out and out[-1][0].isalnum() and rest[:1].isalnum())):
