@@ -151,7 +151,7 @@ class Registry:
                 did_you = f" Did you mean '{hint}'?" if hint else ""
                 listed = ", ".join(known) if known else "none"
                 return ParseError(
-                    f"{shown} has no option '{key}'.{did_you} Its options: {listed}.",
+                    f"{shown} has no option '{user_text(key)}'.{did_you} Its options: {listed}.",
                     example=target.example,
                 )
             if key in options:
@@ -181,7 +181,7 @@ class Registry:
         best = self.by_platform_name(platform, suggestions[0]) if suggestions else None
         listed = ", ".join(f"/{s}" for s in suggestions)
         return ParseError(
-            f"There is no command /{name}. Closest: {listed}. /help lists them all.",
+            f"There is no command /{user_text(name)}. Closest: {listed}. /help lists them all.",
             example=best.example if best else "/help",
             suggestions=suggestions,
         )
