@@ -182,6 +182,9 @@ class Response:
         by ``render(span)`` (escaped for the platform's markup), except in the ``plain``
         parts ("title", "footer", "buttons"), which the platform shows without markup and
         which only lose the markers."""
+        if not any(USER_OPEN in t or USER_CLOSE in t for t in self._texts()):
+            return self  # most answers repeat nobody's words
+
         def rich(text: str) -> str:
             return render_user_text(text, render)
 
