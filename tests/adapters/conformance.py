@@ -152,6 +152,7 @@ HOSTILE = [
     "||spoiler|| **bold** __under__ ~~strike~~ *it* _it_",  # spoilers and emphasis
     "> quoted >>> block",  # quotes
     "1. first - item",  # lists
+    "[bold red]x[/] [link=https://evil.example]y[/link]",  # console (rich) markup
     "\u202eexe.gnp\u202c photo",  # a right-to-left override
     "a\u200db\u2066c\u2069d\ufeffe\u200ff\x1b[31mred\u061c",  # joiners, isolates, BOM, ESC
     LONG,  # 10,000 characters
