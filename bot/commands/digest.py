@@ -218,8 +218,8 @@ async def last(request: Request, core: Core, service: DigestService) -> Response
         lines.append(f"The last digest was posted {_local(d.delivered_at or d.claimed_at, zone)} "
                      f"for {d.period_key}; it is in this channel's history.")
     if record is not (delivered[-1] if delivered else None) and record.status != "delivered":
-        lines.append(f"The run for {record.period_key} {record.status}: "
-                     f"{user_text(record.error or '') or 'no answer from the platform yet'}.")
+        problem = user_text(record.error or "", TEXT_LIMIT) or "no answer from the platform yet"
+        lines.append(f"The run for {record.period_key} {record.status}: {problem}.")
     _, response = await service.digest(sub.cadence if sub else "weekly")
     return dataclasses.replace(
         response, title=f"Last digest here — today's figures: {response.title.split(': ', 1)[-1]}",

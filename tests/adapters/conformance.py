@@ -319,9 +319,10 @@ async def test_quiz_messages_show_names_and_imported_questions_as_text(
 
 
 async def test_manager_inputs_are_repeated_as_text(harness: Harness, app: App) -> None:
-    """Import problems, schedule problems and a channel's digest status."""
+    """Import problems, schedule problems, and a channel's digest status and last run after
+    a platform error that repeats them."""
     assert app.store is not None
-    for typed in HOSTILE:
+    for n, typed in enumerate(HOSTILE, 1):
         ctx = replace(harness.context(user="mod", channel="c1"), is_manager=True)
         imported = json.dumps({"questions": [{"id": typed, "topic": "jax"}]})
         for command, options in (("import", {"content": imported}),
@@ -333,7 +334,10 @@ async def test_manager_inputs_are_repeated_as_text(harness: Harness, app: App) -
             response = await app.core.handle(Request(name, command, options, ctx))
             assert response.is_error
             assert_inert(await harness.deliver(response, channel="c1"), typed)
-        await app.store.upsert_subscription(Tenant(ctx.platform, ctx.tenant_id), Subscription(
-            channel_id=ctx.channel_id, enabled=False, disabled_reason=typed, last_error=typed))
-        status = await app.core.handle(Request("digest", "status", {}, ctx))
-        assert_inert(await harness.deliver(status, channel="c1"), typed)
+        tenant, period = Tenant(ctx.platform, ctx.tenant_id), f"2026-W{n:02d}"
+        await app.store.upsert_subscription(tenant, Subscription(channel_id=ctx.channel_id))
+        assert await app.store.claim_digest_period(tenant, ctx.channel_id, period)
+        await app.store.mark_digest_failed(tenant, ctx.channel_id, period, typed, permanent=True)
+        for command in ("status", "last"):
+            response = await app.core.handle(Request("digest", command, {}, ctx))
+            assert_inert(await harness.deliver(response, channel="c1"), typed)
