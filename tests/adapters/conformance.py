@@ -259,6 +259,10 @@ async def test_typed_values_are_repeated_as_text(harness: Harness, app: App) -> 
                         f'/quiz stats user:"{v}"'):
             seen = await harness.command(command, user="u1", channel="c1")
             assert_inert(seen, v)
+        if harness.platform != "discord":  # Discord's forms cannot send unknown words
+            for command in (f'/quiz "{v}"', f'/help "{v}"'):
+                seen = await harness.command(command, user="u1", channel="c1")
+                assert_inert(seen, v)
 
 
 async def test_names_in_scores_are_shown_as_text(harness: Harness, app: App) -> None:
