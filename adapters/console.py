@@ -23,7 +23,7 @@ from rich.text import Text
 
 from adapters.base import Delivery
 from bot.core import Core
-from bot.models import Button, Context, Response, Visibility
+from bot.models import Button, Context, Response, Visibility, unmark
 from bot.models import Table as ComparisonTable
 
 LETTERS = string.ascii_uppercase
@@ -46,7 +46,11 @@ class _Seat:
 
 
 def render(response: Response, *, colour: str | None = None) -> RenderableType:
-    """A response as rich renderables: panel, headed sections, field table, lettered buttons."""
+    """A response as rich renderables: panel, headed sections, field table, lettered buttons.
+
+    Every string goes in as ``rich.text.Text``, never as console markup, so people's words
+    (their marks dropped; the core has already cleaned them) print as they are."""
+    response = response.map_text(unmark)
     parts: list[RenderableType] = []
     for section in response.sections:
         if section.heading:
@@ -71,7 +75,7 @@ def _fields_table(response: Response) -> Table:
     """Fields as a borderless name/value table."""
     table = Table(show_header=False, box=None, padding=(0, 2))
     for item in response.fields:
-        table.add_row(Text(item.name, style="bold"), item.value)
+        table.add_row(Text(item.name, style="bold"), Text(item.value))
     return table
 
 

@@ -6,10 +6,42 @@ platform's message format; nothing else crosses the boundary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
+
+from bot.mentions import MARKERS, inert
+
+# People's words inside the core's strings sit between these two Unicode noncharacters
+# (reserved for a program's internal use, never sent anywhere as they are). Each adapter's
+# one final text pass shows what is between them inertly for its platform and drops the
+# markers; ``Response.plain_text()`` and ``texts()`` drop them too.
+USER_OPEN, USER_CLOSE = MARKERS
+NAME_LIMIT = 80  # a display name or an echoed option value
+TEXT_LIMIT = 1000  # an imported question's prompt or explanation, an import problem
+_SPAN = re.compile(f"{USER_OPEN}([^{MARKERS}]*){USER_CLOSE}?|{USER_CLOSE}")
+
+
+def user_text(text: str, limit: int = NAME_LIMIT, *, multiline: bool = False) -> str:
+    """``text`` marked as a person's words: cleaned (``bot.mentions.inert``), capped at
+    ``limit`` and shown as text, never as markup or links, on every platform."""
+    cleaned = inert(text, limit, multiline=multiline)
+    return f"{USER_OPEN}{cleaned}{USER_CLOSE}" if cleaned else ""
+
+
+def render_user_text(text: str, render: Callable[[str], str]) -> str:
+    """``text`` with every marked span replaced by ``render(span)``; a span cut short (its
+    end clipped off) runs to the end, and a stray end marker is dropped."""
+    if USER_OPEN not in text and USER_CLOSE not in text:
+        return text
+    return _SPAN.sub(lambda m: render(m.group(1)) if m.group(1) is not None else "", text)
+
+
+def unmark(text: str) -> str:
+    """``text`` as a person reads it, where no markup is parsed: the markers dropped."""
+    return text.replace(USER_OPEN, "").replace(USER_CLOSE, "") if text else text
 
 
 class Visibility(StrEnum):
@@ -127,8 +159,7 @@ class Response:
     table: Table | None = None  # shown after the sections, before the fields
     sources: tuple[str, ...] = ()  # knowledge source ids behind the answer, listed on request
 
-    def texts(self) -> Iterator[str]:
-        """Every piece of visible text, in reading order (for fallbacks, search and tests)."""
+    def _texts(self) -> Iterator[str]:
         if self.title:
             yield self.title
         for section in self.sections:
@@ -147,6 +178,11 @@ class Response:
             yield button.label
         if self.footer:
             yield self.footer
+
+    def texts(self) -> Iterator[str]:
+        """Every piece of visible text as a person reads it, in reading order (for
+        fallbacks, search and tests)."""
+        return (unmark(text) for text in self._texts())
 
     def plain_text(self) -> str:
         """A readable plain-text rendering: notification fallbacks and logs use it."""
@@ -168,6 +204,30 @@ class Response:
             ),
             buttons=tuple(Button(b.id, fn(b.label), b.style) for b in self.buttons),
             footer=fn(self.footer),
+        )
+
+    def render_user_text(
+        self, render: Callable[[str], str], plain: Collection[str] = ("footer", "buttons")
+    ) -> Response:
+        """The response as an adapter sends it: every marked span of people's words replaced
+        by ``render(span)`` (escaped for the platform's markup), except in the ``plain``
+        parts ("title", "footer", "buttons"), which the platform shows without markup and
+        which only lose the markers."""
+        if not any(USER_OPEN in t or USER_CLOSE in t for t in self._texts()):
+            return self  # most answers repeat nobody's words
+
+        def rich(text: str) -> str:
+            return render_user_text(text, render)
+
+        def slot(name: str) -> Callable[[str], str]:
+            return unmark if name in plain else rich
+
+        title, footer, label = slot("title"), slot("footer"), slot("buttons")
+        return replace(
+            self.map_text(rich),
+            title=title(self.title),
+            footer=footer(self.footer),
+            buttons=tuple(Button(b.id, label(b.label), b.style) for b in self.buttons),
         )
 
 

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from bot.matching import Matcher, NoMatch
-from bot.models import Context, Request, Response
+from bot.models import Context, Request, Response, user_text
 from bot.parser import ParsedCommand, ParseError
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ class Registry:
                 did_you = f" Did you mean '{hint}'?" if hint else ""
                 listed = ", ".join(known) if known else "none"
                 return ParseError(
-                    f"{shown} has no option '{key}'.{did_you} Its options: {listed}.",
+                    f"{shown} has no option '{user_text(key)}'.{did_you} Its options: {listed}.",
                     example=target.example,
                 )
             if key in options:
@@ -163,7 +163,7 @@ class Registry:
                 # "role:ml eng": a word no positional wants continues the option before it.
                 if key is None or key not in options:
                     return ParseError(
-                        f"{shown} did not expect the words '{' '.join(leftover)}'.",
+                        f"{shown} did not expect the words '{user_text(' '.join(leftover))}'.",
                         example=target.example,
                     )
                 options[key] = f"{options[key]} {word}"
@@ -181,7 +181,7 @@ class Registry:
         best = self.by_platform_name(platform, suggestions[0]) if suggestions else None
         listed = ", ".join(f"/{s}" for s in suggestions)
         return ParseError(
-            f"There is no command /{name}. Closest: {listed}. /help lists them all.",
+            f"There is no command /{user_text(name)}. Closest: {listed}. /help lists them all.",
             example=best.example if best else "/help",
             suggestions=suggestions,
         )
@@ -192,7 +192,8 @@ class Registry:
         if word is None:
             return ParseError(f"{shown} needs one of: {names}.", example=spec.example)
         return ParseError(
-            f"{shown} has no subcommand '{word}'. Choose one of: {names}.", example=spec.example
+            f"{shown} has no subcommand '{user_text(word)}'. Choose one of: {names}.",
+            example=spec.example,
         )
 
 

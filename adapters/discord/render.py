@@ -8,6 +8,10 @@ word boundaries, long field values over several fields, and a response too big f
 message is split into several (footer and buttons travel with the content they follow). When
 only one message is possible (editing a message), the rest is cut and marked.
 
+People's words (marked by the core, ``bot.models.user_text``) are escaped first, in one pass
+(``escape_user_text``): no markdown, masked link, autolink or ``<…>`` token of theirs is live,
+while the bot's own text keeps its formatting.
+
 Buttons carry the core's ``Button.id`` as their ``custom_id`` (a short hash, remembered in
 memory, when an id is too long), and are ``DynamicItem``s matched by a template, so a click
 after a restart still reaches ``Core.press``.
@@ -65,6 +69,26 @@ STYLES = {
 # shape, or longer than Discord allows, travel as "fc-hash:<digest>".
 TEMPLATE = re.compile(r"(?s)[A-Za-z0-9_.\-]{1,40}:.+")
 HASH_PREFIX = "fc-hash:"
+
+
+# Beyond ``discord.utils.escape_markdown``: brackets (masked links, even split over two
+# people's names), "<" (custom emoji, timestamps, command mentions, <url>), the ":" of
+# "scheme://" (an escaped colon is no autolink), and "1." list items. Escape pairs already
+# made are matched first and kept as they are.
+_MORE = re.compile(r"\\.|[\[\]<]|:(?=//)|^\s*\d+(?=\.\s)", re.MULTILINE)
+
+
+def escape_user_text(text: str) -> str:
+    """A person's words as Discord shows plain text: every markdown character escaped."""
+    escaped = discord.utils.escape_markdown(text, ignore_links=False)
+
+    def more(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found.startswith("\\"):
+            return found
+        return found + "\\" if found[-1].isdigit() else "\\" + found
+
+    return _MORE.sub(more, escaped)
 
 
 def size(text: str) -> int:
@@ -193,6 +217,7 @@ def render(
     ``single``: everything must fit one message (an edit); what does not is cut and marked.
     """
     ids = ids or CustomIds()
+    response = response.render_user_text(escape_user_text)  # footer and labels: plain text
     tint = _colour(response, colour)
     footer = clip(response.footer, FOOTER) if response.footer else ""
     title = clip(response.title, TITLE) if response.title else ""

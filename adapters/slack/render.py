@@ -5,6 +5,12 @@ inline fields side by side (up to 10 per section), a context block for the foote
 actions blocks for the buttons. Every string is escaped (``&``, ``<``, ``>``), so nothing a
 user typed can become a link, a mention or ``<!channel>``.
 
+People's words (marked by the core, ``bot.models.user_text``) are made inert first, in one
+pass (``inert_user_text``): mrkdwn has no escape character, so its formatting characters
+become look-alikes and a leading ">" gets an invisible soft hyphen, and every mrkdwn text
+that carries them is ``verbatim`` (Slack then links no URL or channel name in it). The
+bot's own text keeps its formatting.
+
 Block Kit's limits are enforced here, never left to Slack to reject: over-long texts are
 cut at a line or word boundary and marked, long sections are split over several blocks, and
 a response too big for one message is split into several messages (buttons and footer go
@@ -16,12 +22,22 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bot.models import Button, ButtonStyle, Response, Table, Visibility
+from bot.models import (
+    USER_CLOSE,
+    USER_OPEN,
+    Button,
+    ButtonStyle,
+    Response,
+    Table,
+    Visibility,
+    unmark,
+)
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit) and our own margins.
 MAX_BLOCKS = 50
@@ -55,6 +71,19 @@ def escape(text: str) -> str:
     if "&" in text or "<" in text or ">" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text
+
+
+# mrkdwn formatting characters and look-alikes that read the same but format nothing
+# (the substitutions jsx-slack's <Escape> uses).
+_LOOKALIKES = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
+_QUOTE = re.compile(r"^(?=>)", re.MULTILINE)
+SOFT_HYPHEN = "\u00ad"
+
+
+def inert_user_text(text: str) -> str:
+    """A person's words as plain mrkdwn, still marked so the text object holding them is
+    sent ``verbatim``. ``&``, ``<`` and ``>`` are escaped with everything else later."""
+    return USER_OPEN + _QUOTE.sub(SOFT_HYPHEN, text.translate(_LOOKALIKES)) + USER_CLOSE
 
 
 def unescape(text: str) -> str:
@@ -138,10 +167,12 @@ def button_id(value: str) -> str:
 
 # ---------------------------------------------------------------------------- blocks
 def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(escape(text), limit), "emoji": True}
+    return {"type": "plain_text", "text": truncate(escape(unmark(text)), limit), "emoji": True}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
+    if USER_OPEN in text or USER_CLOSE in text:  # people's words: link nothing in them
+        return {"type": "mrkdwn", "text": unmark(text), "verbatim": True}
     return {"type": "mrkdwn", "text": text}
 
 
@@ -308,6 +339,7 @@ def _cached(response: Response, max_messages: int) -> Rendered:
 
 
 def _render(response: Response, max_messages: int) -> Rendered:
+    response = response.render_user_text(inert_user_text, plain=("title", "buttons"))
     head: list[dict[str, Any]] = []
     if response.title.strip():
         head.append({"type": "header", "text": _plain(response.title, HEADER_TEXT)})

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.models import Button, Request, Response, Section, Visibility
+from bot.models import Button, Request, Response, Section, Visibility, user_text
 from bot.recommend import Recommender, UnknownValue
 from knowledge.schema import Update
 
@@ -40,14 +40,16 @@ def unknown_value(unknown: UnknownValue, command_for: str) -> Response:
     ``command_for`` is a template with ``{value}``, e.g. "/framework role:{value}".
     """
     commands = [command_for.format(value=s) for s in unknown.suggestions[:3]]
+    value = user_text(unknown.value)
     body = (
-        f"'{unknown.value}' is not a {unknown.option} I know. Closest matches:"
+        f"'{value}' is not a {unknown.option} I know. Closest matches:"
         if commands
-        else f"'{unknown.value}' is not a {unknown.option} I know."
+        else f"'{value}' is not a {unknown.option} I know."
     )
-    lines = "\n".join(f"• {c}" for c in commands)
+    # A suggested command may carry another option as typed (/compare's other framework).
+    lines = "\n".join(f"• {user_text(c, 200)}" for c in commands)
     return Response(
-        title=f"Unknown {unknown.option}: {unknown.value}",
+        title=f"Unknown {unknown.option}: {value}",
         sections=(Section(f"{body}\n{lines}".strip()),),
         buttons=tuple(
             Button(f"run:{c}", s) for c, s in zip(commands, unknown.suggestions, strict=False)

@@ -12,7 +12,17 @@ from zoneinfo import ZoneInfo
 
 from bot.commands._shared import with_service
 from bot.matching import Match, Matcher
-from bot.models import Button, FieldItem, Request, Response, Section, Visibility, error
+from bot.models import (
+    TEXT_LIMIT,
+    Button,
+    FieldItem,
+    Request,
+    Response,
+    Section,
+    Visibility,
+    error,
+    user_text,
+)
 from bot.registry import CommandSpec, OptionSpec
 from bot.storage import Subscription, Tenant
 
@@ -81,19 +91,19 @@ def _parse_schedule(request: Request, default_zone: str) -> Subscription | Respo
         if isinstance(found, Match):
             cadence = found.key
         else:
-            problems.append(f"cadence '{raw}' is not weekly or daily")
+            problems.append(f"cadence '{user_text(raw)}' is not weekly or daily")
     weekday = 0
     if (raw := request.option("day")) is not None:
         found = DAYS.resolve(raw)
         if isinstance(found, Match):
             weekday = DAYS.keys.index(found.key)
         else:
-            problems.append(f"day '{raw}' is not a weekday (mon, tue, … sun)")
+            problems.append(f"day '{user_text(raw)}' is not a weekday (mon, tue, … sun)")
     time = "09:00"
     if (raw := request.option("time")) is not None:
         parsed = _parse_time(raw)
         if parsed is None:
-            problems.append(f"time '{raw}' is not a time of day like 09:00 or 5pm")
+            problems.append(f"time '{user_text(raw)}' is not a time of day like 09:00 or 5pm")
         else:
             time = parsed
     zone = default_zone
@@ -103,7 +113,7 @@ def _parse_schedule(request: Request, default_zone: str) -> Subscription | Respo
             zone = found.key
         else:
             hint = _zones().complete(raw.strip().replace(" ", "_"), limit=3)
-            problems.append(f"timezone '{raw}' is not a time zone I know"
+            problems.append(f"timezone '{user_text(raw)}' is not a time zone I know"
                             + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
     if problems:
         return error("That schedule needs fixing",
@@ -173,10 +183,11 @@ async def status(request: Request, core: Core, service: DigestService) -> Respon
     sections = []
     if not sub.enabled:
         sections.append(Section(
-            f"Digests here are paused: {sub.disabled_reason}. Fix the cause (invite the bot, "
+            f"Digests here are paused: {user_text(sub.disabled_reason or '', TEXT_LIMIT)}. "
+            "Fix the cause (invite the bot, "
             "give it permission to post) and subscribe again.", heading="Why nothing arrives"))
     elif sub.last_error:
-        sections.append(Section(sub.last_error, heading="Last problem"))
+        sections.append(Section(user_text(sub.last_error, TEXT_LIMIT), heading="Last problem"))
     return Response(title="Digest status for this channel", sections=tuple(sections),
                     fields=tuple(fields), visibility=Visibility.PRIVATE)
 
@@ -207,8 +218,8 @@ async def last(request: Request, core: Core, service: DigestService) -> Response
         lines.append(f"The last digest was posted {_local(d.delivered_at or d.claimed_at, zone)} "
                      f"for {d.period_key}; it is in this channel's history.")
     if record is not (delivered[-1] if delivered else None) and record.status != "delivered":
-        lines.append(f"The run for {record.period_key} {record.status}: "
-                     f"{record.error or 'no answer from the platform yet'}.")
+        problem = user_text(record.error or "", TEXT_LIMIT) or "no answer from the platform yet"
+        lines.append(f"The run for {record.period_key} {record.status}: {problem}.")
     _, response = await service.digest(sub.cadence if sub else "weekly")
     return dataclasses.replace(
         response, title=f"Last digest here — today's figures: {response.title.split(': ', 1)[-1]}",

@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING
 
 from bot.commands._shared import with_service
 from bot.matching import Match, Matcher
-from bot.models import Button, ButtonStyle, Context, FieldItem, Request, Response, Section, error
+from bot.models import (
+    TEXT_LIMIT,
+    Button,
+    ButtonStyle,
+    Context,
+    FieldItem,
+    Request,
+    Response,
+    Section,
+    error,
+    user_text,
+)
 from bot.quiz import render
 from bot.quiz.bank import TOPICS, bank_key
 from bot.quiz.importer import ImportProblem, cue_warnings, parse_import
@@ -76,7 +87,7 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
     if topic:
         found = TOPIC_NAMES.resolve(topic)
         if not isinstance(found, Match):
-            return error("Unknown topic", f"'{topic}' is not a quiz topic. Topics: "
+            return error("Unknown topic", f"'{user_text(topic)}' is not a quiz topic. Topics: "
                          f"{', '.join(TOPICS)}.", "/quiz start topic:jax")
         topic = found.key
     difficulty = None
@@ -105,7 +116,7 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
         sections=(Section("Press a button to answer: your first answer counts, faster correct "
                           "answers earn more points, and streaks are shown. Anyone here can "
                           "join at any question."),),
-        footer=f"Started by {ctx.user_name} · /quiz stop ends it early",
+        footer=f"Started by {user_text(ctx.user_name)} · /quiz stop ends it early",
     )
 
 
@@ -113,7 +124,7 @@ def _number(text: str | None, default: int, low: int, high: int) -> int | str:
     if text is None:
         return default
     if not text.strip().isdigit():
-        return f"'{text}' is not a whole number."
+        return f"'{user_text(text)}' is not a whole number."
     value = int(text)
     if not low <= value <= high:
         return f"{value} is out of range: use {low} to {high}."
@@ -168,7 +179,7 @@ async def leaderboard(request: Request, core: Core, manager: QuizManager) -> Res
         return Response(title=f"Leaderboard · {where} · {when}",
                         sections=(Section("No scores yet. Start a quiz with /quiz start."),))
     lines = [
-        f"{i}. {e.user_name or e.user_id}: {e.points} pts · {acc:.0%} right "
+        f"{i}. {user_text(e.user_name or e.user_id)}: {e.points} pts · {acc:.0%} right "
         f"({e.correct}/{e.answered}) · {wins} wins · {games} games"
         for i, (e, acc, wins, games) in enumerate(rows[:25], 1)
     ]
@@ -193,11 +204,11 @@ async def stats(request: Request, core: Core, manager: QuizManager) -> Response:
             named = [e for e in board if who.lstrip("@").casefold()
                      in (e.user_name.casefold(), e.user_id.casefold())]
             if not named:
-                return error("No scores for that person", f"Nobody called '{who}' has played "
-                             "here yet.", "/quiz stats user:alice")
+                return error("No scores for that person", f"Nobody called '{user_text(who)}' "
+                             "has played here yet.", "/quiz stats user:alice")
             user_id, label = named[0].user_id, named[0].user_name
     s = await manager.store.user_stats(_tenant(ctx), user_id)
-    label = s.user_name or label
+    label = user_text(s.user_name or label)
     if not s.answered and not s.games_played:
         return Response(title=f"Quiz stats · {label}",
                         sections=(Section("No answers yet. Join the next /quiz start!"),))
@@ -267,7 +278,8 @@ async def import_questions(request: Request, core: Core, manager: QuizManager) -
     parsed = parse_import(text, shipped_ids=set(manager.bank.shipped),
                           existing=len(existing))
     if isinstance(parsed, ImportProblem):
-        return error("Nothing was imported", "\n".join(parsed.problems[:15]),
+        return error("Nothing was imported",
+                     "\n".join(user_text(p, TEXT_LIMIT) for p in parsed.problems[:15]),
                      "/quiz import content:\"questions: [...]\" (the same YAML as knowledge/quiz)")
     merged = {**existing, **{q.id: q for q in parsed}}
     await manager.store.update_settings(

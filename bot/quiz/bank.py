@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.models import TEXT_LIMIT, user_text
 from knowledge.loader import DEFAULT_DIR, KnowledgeError, read_yaml, validate
 from knowledge.schema import Question, QuizFile
 
@@ -43,6 +44,18 @@ def load_files(paths: Iterable[Path]) -> list[Question]:
     return questions
 
 
+def _marked(question: Question) -> Question:
+    """``question`` with every text a server's manager wrote marked as theirs."""
+    return question.model_copy(update={
+        "prompt": user_text(question.prompt, TEXT_LIMIT, multiline=True),
+        "explanation": user_text(question.explanation, TEXT_LIMIT, multiline=True),
+        "source": user_text(question.source, TEXT_LIMIT),
+        "source_url": question.source_url and user_text(str(question.source_url), TEXT_LIMIT),
+        "options": [o.model_copy(update={"text": user_text(o.text, TEXT_LIMIT)})
+                    for o in question.options],
+    })
+
+
 def bank_key(platform: str, tenant: str) -> str:
     """Whose imported questions: one server on one platform."""
     return f"{platform}:{tenant}"
@@ -61,9 +74,12 @@ class QuestionBank:
         return cls({q.id: q for q in load_files(folder.glob("*.yaml"))})
 
     def get(self, question_id: str, tenant: str | None = None) -> Question | None:
+        """A question to show. An imported one comes back with its words marked as people's
+        text (``bot.models.user_text``), so every platform shows them inertly."""
         found = self.shipped.get(question_id)
         if found is None and tenant is not None:
             found = self.imported.get(tenant, {}).get(question_id)
+            return _marked(found) if found is not None else None
         return found
 
     def available(self, tenant: str, topic: str | None = None,

@@ -1,10 +1,15 @@
-"""Quiz messages as platform-neutral responses: question, closed question, reveal, podium."""
+"""Quiz messages as platform-neutral responses: question, closed question, reveal, podium.
+
+Player names are people's words and go out marked (``bot.models.user_text``): a display name
+written as a link, a header or a spoiler shows as text in the whole channel. Imported
+questions come from the bank already marked (``QuestionBank.get``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.models import Button, ButtonStyle, FieldItem, Response, Section, Visibility
+from bot.models import Button, ButtonStyle, FieldItem, Response, Section, Visibility, user_text
 from bot.quiz.session import Player, QuizSession
 from knowledge.schema import Question
 
@@ -17,6 +22,11 @@ BUTTON_TEXT = 75  # Slack's cap on button text; Discord allows 80
 def button_id(session: QuizSession, option: int) -> str:
     """``quiz:<session>:<question>:<option>``: short, and enough to answer after a restart."""
     return f"quiz:{session.id}:{session.index}:{option}"
+
+
+def who(player: Player) -> str:
+    """A player's display name, marked as theirs."""
+    return user_text(player.name)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -72,7 +82,7 @@ def reveal_message(session: QuizSession, question: Question) -> Response:
     ]
     right.sort(key=lambda pa: -pa[1].points)
     got_it = (
-        ", ".join(f"{p.name} (+{a.points})" for p, a in right) if right else "Nobody this time."
+        ", ".join(f"{who(p)} (+{a.points})" for p, a in right) if right else "Nobody this time."
     )
     streaks = [p for p in session.players.values() if p.streak >= 2]
     sections = [
@@ -81,7 +91,7 @@ def reveal_message(session: QuizSession, question: Question) -> Response:
     ]
     if streaks:
         sections.append(
-            Section(", ".join(f"{p.name} 🔥{p.streak}" for p in streaks), heading="Streaks")
+            Section(", ".join(f"{who(p)} 🔥{p.streak}" for p in streaks), heading="Streaks")
         )
     sections.append(Section(_table(session.standings()[:5]), heading="Standings"))
     nxt = "Last question done." if session.is_last else "Next question in a moment."
@@ -96,7 +106,7 @@ def _table(players: list[Player]) -> str:
     if not players:
         return "No answers yet."
     return "\n".join(
-        f"{i}. {p.name}: {p.points} pts ({p.correct}/{p.answered} right)"
+        f"{i}. {who(p)}: {p.points} pts ({p.correct}/{p.answered} right)"
         for i, p in enumerate(players, 1)
     )
 
@@ -111,11 +121,11 @@ def final_message(session: QuizSession, stopped: bool) -> Response:
             sections=(Section("Nobody answered this time. Start another with /quiz start."),),
         )
     podium = "\n".join(
-        f"{MEDALS[i]} {p.name}: {p.points} pts" for i, p in enumerate(ranked[:3])
+        f"{MEDALS[i]} {who(p)}: {p.points} pts" for i, p in enumerate(ranked[:3])
     )
     fields = tuple(
         FieldItem(
-            p.name,
+            who(p),
             f"{p.points} pts · {p.correct}/{p.answered} right · best streak {p.best_streak}",
         )
         for p in ranked[:25]
@@ -123,7 +133,7 @@ def final_message(session: QuizSession, stopped: bool) -> Response:
     how = f"stopped after {asked} of {total} questions" if stopped else f"{total} questions"
     winners = session.winners()
     title = (
-        f"Quiz over: {' and '.join(w.name for w in winners)} win{'s' if len(winners) == 1 else ''}!"
+        f"Quiz over: {' and '.join(who(w) for w in winners)} win{'s' if len(winners) == 1 else ''}!"
         if winners
         else "Quiz over"
     )

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from adapters.console import ConsoleAdapter
 from bot.core import Core
-from bot.models import Context
+from bot.models import Context, Response
 from tests.adapters.conformance import *  # noqa: F403
 from tests.adapters.conformance import Seen
 
@@ -39,11 +39,18 @@ class ConsoleHarness:
         only = header.split("only ", 1)
         visible_to = only[1].removesuffix(" sees this").strip() if len(only) == 2 else None
         buttons = self.adapter._buttons.get(channel, ()) if "[A]" in body else ()
-        return [Seen(text=body, button_ids=tuple(b.id for b in buttons), visible_to=visible_to)]
+        return [Seen(text=body, button_ids=tuple(b.id for b in buttons), visible_to=visible_to,
+                     parts=(("plain", body),))]
 
     async def command(self, text: str, *, user: str, channel: str) -> list[Seen]:
         await self._seat(user, channel)
         await self.adapter.handle_line(text)
+        return self._seen(channel)
+
+    async def deliver(self, response: Response, *, channel: str) -> list[Seen]:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        await self.adapter.deliver("t1", channel, response)
         return self._seen(channel)
 
     async def press(self, button_id: str, *, user: str, channel: str) -> list[Seen]:

@@ -351,3 +351,31 @@ def test_accent_colours_never_look_like_an_error_even_to_colour_blind_readers(co
         for a, b in itertools.combinations(colours, 2):
             distance = sum((p - q) ** 2 for p, q in zip(lab[a], lab[b], strict=True)) ** 0.5
             assert distance >= MIN_DELTA_E, (vision, a, b, round(distance, 1))
+
+
+async def test_a_masked_link_typed_as_a_role_is_text_and_the_bot_keeps_its_markdown(core: Core):
+    """The issue's report: '[free nitro](https://evil.example/login)' became a link."""
+    from bot.models import Request
+
+    unknown = await core.handle(Request("framework", options={
+        "role": "[free nitro](https://evil.example/login)"}, context=CTX))
+    description = r.render(unknown)[0].embeds[0].description or ""
+    assert "'\\[free nitro\\](https\\://evil.example/login)' is not a role I know" in description
+    known = await core.handle(Request("framework", options={"role": "ml-engineer"}, context=CTX))
+    assert "**PyTorch: main pick**" in (r.render(known)[0].embeds[0].description or "")
+
+
+def test_names_are_escaped_where_discord_reads_markdown_and_plain_where_it_does_not():
+    from bot.models import user_text
+
+    name = user_text("-# **ann** ||x||")
+    response = Response(title=f"Quiz stats · {name}", sections=(Section(name),),
+                        fields=(FieldItem(name, f"beat {name}"),), buttons=(Button("b", name),),
+                        footer=f"Started by {name}")
+    (message,) = r.render(response)
+    embed = message.embeds[0]
+    escaped = "\\-# \\*\\*ann\\*\\* \\|\\|x\\|\\|"
+    assert embed.title == f"Quiz stats · {escaped}" and embed.description == escaped
+    assert embed.fields[0].name == escaped and embed.fields[0].value == f"beat {escaped}"
+    assert embed.footer.text == "Started by -# **ann** ||x||"  # footers show no markdown
+    assert message.buttons[0].label == "-# **ann** ||x||"

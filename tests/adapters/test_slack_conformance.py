@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.slack.delivery import Pacer
 from bot.core import Core
 from tests.adapters.conformance import *  # noqa: F403
 from tests.adapters.fakes.slack_api import Running
@@ -16,5 +17,5 @@ from tests.adapters.fakes.slack_api import Running
 
 @pytest.fixture(params=["http", "socket"])
 async def harness(request: pytest.FixtureRequest, core: Core):
-    async with Running(core, request.param) as running:
+    async with Running(core, request.param, pacer=Pacer(per_channel=0, overall=0)) as running:
         yield running

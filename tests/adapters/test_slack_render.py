@@ -310,3 +310,23 @@ async def test_every_comparison_is_a_row_per_attribute(core):
         rows = [b for b in message["blocks"] if b["type"] == "section" and "text" in b]
         assert [r["text"]["text"] for r in rows] == [f"*{t.label}*" for t in response.table.rows]
         assert all(len(slack_rows(r)) == 1 for r in rows)
+
+
+def test_people_s_words_format_nothing_and_link_nothing():
+    from bot.models import user_text
+
+    name = user_text("> *ann* _x_ ~y~ `z` <https://evil.example|free> evil.example")
+    response = Response(title=f"Quiz stats · {name}", sections=(Section(f"{name}\n*bot*"),),
+                        buttons=(Button("b", name),), footer=f"by {name}")
+    (message,) = render(response).messages
+    header, section, footer, actions = message["blocks"]
+    assert header["text"]["text"] == (
+        "Quiz stats · &gt; *ann* _x_ ~y~ `z` &lt;https://evil.example|free&gt; evil.example")
+    assert section["text"] == {
+        "type": "mrkdwn", "verbatim": True,
+        "text": "\u00ad&gt; ∗ann∗ ˍxˍ ∼y∼ ˋzˋ &lt;https://evil.example|free&gt; evil.example\n"
+                "*bot*"}
+    assert footer["elements"][0]["verbatim"] is True
+    assert actions["elements"][0]["text"]["text"].startswith("&gt; *ann*")
+    plain = render(Response(sections=(Section("*bot* https://pytorch.org"),))).messages[0]
+    assert plain["blocks"][0]["text"] == {"type": "mrkdwn", "text": "*bot* https://pytorch.org"}

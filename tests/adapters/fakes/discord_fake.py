@@ -506,6 +506,22 @@ def seen_text(message: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def text_parts(message: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Every string of a stored message, with the syntax Discord reads it in: markdown in
+    the content, embed titles, descriptions and fields; plain text in footers and labels."""
+    parts: list[tuple[str, str]] = [("discord-markdown", message.get("content") or "")]
+    for embed in message.get("embeds") or []:
+        parts += [("discord-markdown", embed.get("title") or ""),
+                  ("discord-markdown", embed.get("description") or "")]
+        for f in embed.get("fields") or []:
+            parts += [("discord-markdown", f.get("name") or ""),
+                      ("discord-markdown", f.get("value") or "")]
+        parts.append(("plain", (embed.get("footer") or {}).get("text") or ""))
+    for row in message.get("components") or []:
+        parts += [("plain", c.get("label") or "") for c in row.get("components", [])]
+    return tuple((syntax, text) for syntax, text in parts if text)
+
+
 @contextlib.asynccontextmanager
 async def running_adapter(core: Any, fake: FakeDiscord, data_dir: Any, **options: Any
                           ) -> AsyncIterator[Any]:
@@ -594,7 +610,16 @@ class DiscordHarness:
 
         return Seen(text=seen_text(post.message),
                     button_ids=tuple(self.adapter.ids.decode(c) for c in post.custom_ids),
-                    visible_to=user if post.ephemeral else None)
+                    visible_to=user if post.ephemeral else None,
+                    parts=text_parts(post.message))
+
+    async def deliver(self, response: Any, *, channel: str) -> list[Any]:
+        """Post ``response`` as the bot does unprompted; what the channel sees."""
+        before = len(self.fake.posts)
+        result = await self.adapter.deliver(str(GUILD_ID), str(self.snowflake(channel)),
+                                            response)
+        assert result.ok, result.error
+        return [self.seen(p, "") for p in self.fake.posts[before:]]
 
     async def command(self, text: str, *, user: str, channel: str, permissions: int = 0
                       ) -> list[Any]:

@@ -334,6 +334,30 @@ def visible_text(message: dict[str, Any]) -> str:
     return joined.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def text_parts(message: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Every text object of a message's blocks, with the syntax Slack reads it in."""
+    parts: list[tuple[str, str]] = []
+
+    def add(obj: dict[str, Any]) -> None:
+        if obj.get("type") == "plain_text":
+            parts.append(("slack-plain", obj["text"]))
+        else:
+            parts.append(("slack-mrkdwn-verbatim" if obj.get("verbatim") else "slack-mrkdwn",
+                          obj["text"]))
+
+    for block in message.get("blocks") or ():
+        if isinstance(block.get("text"), dict):
+            add(block["text"])
+        for item in block.get("fields", ()):
+            add(item)
+        for element in block.get("elements", ()):
+            if isinstance(element.get("text"), dict):
+                add(element["text"])
+            elif element.get("type") in ("mrkdwn", "plain_text"):
+                add(element)
+    return tuple(parts)
+
+
 def button_values(message: dict[str, Any]) -> list[str]:
     return [e["value"] for b in message.get("blocks") or () if b.get("type") == "actions"
             for e in b["elements"]]
@@ -426,8 +450,17 @@ class SlackHarness:
                 text=visible_text(item.message),
                 button_ids=tuple(button_id(v) for v in button_values(item.message)),
                 visible_to=user if item.ephemeral else None,
+                parts=text_parts(item.message),
             ))
         return seen
+
+    async def deliver(self, response: Any, *, channel: str) -> list[Any]:
+        """Post ``response`` as the bot does unprompted; what the channel sees."""
+        before = len(self.fake.of("chat.postMessage"))
+        result = await self.adapter.deliver(TEAM, channel, response)
+        assert result.ok, result.error
+        posted = self.fake.of("chat.postMessage")[before:]
+        return self._seen([Shown(c.data, False, "chat.postMessage") for c in posted], "", channel)
 
     async def command_shown(self, text: str, *, user: str, channel: str) -> list[Shown]:
         command, rest = split_command(text)

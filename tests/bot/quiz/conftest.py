@@ -12,7 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.delivery import Delivery, Outbox
-from bot.models import Context, Response
+from bot.models import Context, Response, unmark
 from bot.quiz.bank import QuestionBank
 from bot.quiz.manager import QuizManager
 from bot.storage import Store
@@ -20,19 +20,20 @@ from bot.storage import Store
 
 @dataclass
 class Recorder:
-    """A deliverer that keeps what was posted and edited, and lets tests await it."""
+    """A deliverer that keeps what was posted and edited (as people read it, like an
+    adapter: without the marks on people's words), and lets tests await it."""
 
     posts: list[tuple[str, Response]] = field(default_factory=list)
     edits: list[tuple[str, Response]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
-        self.posts.append((channel_id, response))
+        self.posts.append((channel_id, response.map_text(unmark)))
         self.changed.set()
         return Delivery(ok=True, message_id=f"m{len(self.posts)}")
 
     async def edit(self, tenant_id, channel_id, message_id, response) -> Delivery:  # noqa: ANN001
-        self.edits.append((message_id, response))
+        self.edits.append((message_id, response.map_text(unmark)))
         self.changed.set()
         return Delivery(ok=True, message_id=message_id)
 
@@ -59,7 +60,8 @@ class World:
                        channel_id=channel, tenant_id="club", is_manager=manager)
 
     async def say(self, text: str, user: str = "ann", **kw) -> Response:  # noqa: ANN003
-        return await self.core.handle_text(text, self.ctx(user, **kw))
+        """The answer as people read it (without the marks on people's words)."""
+        return (await self.core.handle_text(text, self.ctx(user, **kw))).map_text(unmark)
 
     async def press(self, option: int, user: str, question: int | None = None) -> Response:
         session = self.manager.running("console", "club", "study")
