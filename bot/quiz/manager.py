@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from bot.clock import Clock
 from bot.delivery import Outbox
 from bot.models import Context, Response
-from bot.quiz import render
+from bot.quiz import faults, render
 from bot.quiz.bank import QuestionBank, bank_key
 from bot.quiz.session import Outcome, Phase, QuizSession
 from bot.storage import AnswerRecord, Fold, GameResult, Store, Tenant
@@ -246,7 +246,9 @@ class QuizManager:
         question = self._question(session)
         session.close_question(self.clock.now(), pause)
         await self._count_answers(session)
+        faults.reached("close:after-scores")
         await self._save(session)
+        faults.reached("close:after-state")
         if session.message_id:
             await self.outbox.edit(session.platform, session.tenant_id, session.channel_id,
                                    session.message_id, render.closed_message(session, question))
@@ -264,7 +266,9 @@ class QuizManager:
                 GameResult(p.user_id, p.name, p.user_id in winners)
                 for p in session.players.values()
             ])
+        faults.reached("finish:after-scores")
         await self.store.delete_quiz_session(tenant, session.channel_id)
+        faults.reached("finish:after-delete")
         self._running.pop(key, None)
         self._by_id.pop(session.id, None)
         if session.stopped_by is None:
