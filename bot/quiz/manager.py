@@ -3,7 +3,14 @@
 The manager owns I/O around the pure ``QuizSession``: it posts questions through the outbox,
 waits on the clock for deadlines, saves every accepted answer durably before confirming it
 (one small write), saves the session state at each step so a restart resumes the game, and
-adds a question's answers to the scores when it closes (once, even across a crash).
+adds a question's answers to the scores when it closes.
+
+A kill may come between any two writes, so every transition is ordered the same way: first
+the new state is saved (one write: the question is closed, the game is stopped or over), then
+its scores are counted (one write, counted at most once per question and once per game, see
+``Store.record_quiz_step``), then messages go out. A restart that finds a closed question or a
+finished game replays the counting, which adds only what is missing, and never reopens the
+question or resumes the game.
 """
 
 from __future__ import annotations
@@ -103,9 +110,10 @@ class QuizManager:
             return None
         async with running.lock:
             session = running.session
+            session.stop(ctx.user_id)  # saved with the close (or the finish) just below
             if session.phase is Phase.ASKING:
                 await self._close_question(session, pause=0)
-            session.finish(stopped_by=ctx.user_id)
+            session.finish()
             final = await self._finish(key, session)
         if running.task and running.task is not asyncio.current_task():
             running.task.cancel()
@@ -150,7 +158,8 @@ class QuizManager:
 
     # ------------------------------------------------------------------ lifecycle
     async def resume_all(self) -> int:
-        """After a restart: pick up every saved game where it stood."""
+        """After a restart: pick up every saved game where it stood, after completing what a
+        kill cut short (a close's counting, a stopped or finished game's end)."""
         count = 0
         for saved in await self.store.active_quiz_sessions():
             try:
@@ -160,9 +169,18 @@ class QuizManager:
                 await self.store.delete_quiz_session(saved.tenant, saved.channel_id)
                 continue
             key = (session.platform, session.tenant_id, session.channel_id)
-            if key not in self._running and session.phase is not Phase.FINISHED:
-                self._launch(key, session)
-                count += 1
+            if key in self._running:
+                continue
+            if session.phase is Phase.REVEALED:
+                await self._count_answers(session)  # a no-op unless the kill came before it
+                await self._edit_closed(session)
+                if session.stopped_by is not None:
+                    session.finish()
+            if session.phase is Phase.FINISHED:
+                await self._finish(key, session, recovered=True)
+                continue
+            self._launch(key, session)
+            count += 1
         return count
 
     async def shutdown(self) -> None:
@@ -245,33 +263,37 @@ class QuizManager:
     async def _close_question(self, session: QuizSession, pause: float) -> None:
         question = self._question(session)
         session.close_question(self.clock.now(), pause)
+        await self._save(session)  # closed for good: no answer is accepted after this
+        faults.reached("close:after-state")
         await self._count_answers(session)
         faults.reached("close:after-scores")
-        await self._save(session)
-        faults.reached("close:after-state")
-        if session.message_id:
-            await self.outbox.edit(session.platform, session.tenant_id, session.channel_id,
-                                   session.message_id, render.closed_message(session, question))
+        await self._edit_closed(session, question)
         if pause:
             await self.outbox.post(session.platform, session.tenant_id, session.channel_id,
                                    render.reveal_message(session, question))
 
-    async def _finish(self, key: Key, session: QuizSession) -> Response:
-        final = render.final_message(session, stopped=session.stopped_by is not None)
+    async def _edit_closed(self, session: QuizSession, question: Question | None = None) -> None:
+        """The question's message without its buttons, the answer marked (idempotent)."""
+        if session.message_id:
+            question = question or self._question(session)
+            await self.outbox.edit(session.platform, session.tenant_id, session.channel_id,
+                                   session.message_id, render.closed_message(session, question))
+
+    async def _finish(self, key: Key, session: QuizSession, recovered: bool = False) -> Response:
+        """End a finished session: saved as over, counted once, deleted, standings shown (to
+        the channel, or as the reply to whoever stopped it unless a restart came between)."""
         tenant = Tenant(session.platform, session.tenant_id)
-        await self._count_answers(session)  # a no-op unless the game broke off mid-question
-        if session.players:
-            winners = {p.user_id for p in session.winners()}
-            await self.store.record_game_result(tenant, session.channel_id, [
-                GameResult(p.user_id, p.name, p.user_id in winners)
-                for p in session.players.values()
-            ])
+        if not recovered:
+            await self._save(session)  # over for good: a restart completes this, never resumes
+        faults.reached("finish:after-state")
+        await self._count_answers(session, game_over=True)
         faults.reached("finish:after-scores")
         await self.store.delete_quiz_session(tenant, session.channel_id)
         faults.reached("finish:after-delete")
         self._running.pop(key, None)
         self._by_id.pop(session.id, None)
-        if session.stopped_by is None:
+        final = render.final_message(session, stopped=session.stopped_by is not None)
+        if session.stopped_by is None or recovered:
             await self.outbox.post(session.platform, session.tenant_id, session.channel_id, final)
         return final
 
@@ -282,9 +304,9 @@ class QuizManager:
             raise LookupError(f"question {qid} is no longer in the bank")
         return found
 
-    async def _count_answers(self, session: QuizSession) -> None:
-        """Add the current question's answers to the scores, once (``Fold``), before the state
-        that says the question is closed is saved: a crash in between closes it again."""
+    async def _count_answers(self, session: QuizSession, game_over: bool = False) -> None:
+        """Add the current question's answers (and, at the end, the game) to the scores in one
+        write, at most once: replaying it after a crash adds only what is still missing."""
         assert session.opened_at is not None
         records = [
             AnswerRecord(
@@ -296,8 +318,12 @@ class QuizManager:
             for user_id, answer in session.answers.items()
             if (player := session.players.get(user_id)) is not None
         ]
-        fold = Fold(session.channel_id, session.id, session.index)
-        await self.store.record_answers(Tenant(session.platform, session.tenant_id), records, fold)
+        fold = Fold(session.channel_id, session.id, session.index, game_over)
+        winners = {p.user_id for p in session.winners()}
+        games = [GameResult(p.user_id, p.name, p.user_id in winners)
+                 for p in session.players.values()] if game_over else []
+        await self.store.record_quiz_step(Tenant(session.platform, session.tenant_id), fold,
+                                          records, games)
 
     async def _save(self, session: QuizSession) -> None:
         await self.store.save_quiz_session(Tenant(session.platform, session.tenant_id),

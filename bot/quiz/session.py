@@ -12,7 +12,8 @@ Rules
   proportion to the time left. Wrong or missing answers break a streak.
 - A question closes at its deadline, or as soon as everyone who joined on an earlier
   question has answered it (question 1 always runs its full time, so people can join).
-- After the last question, or on stop, the session is finished with its standings.
+- After the last question, or on stop, the session is finished with its standings. A stop
+  is part of the saved state from the first save after it: a stopped game never resumes.
 """
 
 from __future__ import annotations
@@ -156,17 +157,23 @@ class QuizSession:
         return self.index >= len(self.question_ids) - 1
 
     def advance(self, now: dt.datetime) -> bool:
-        """Move to the next question; False (and finished) when there is none."""
-        if self.is_last:
+        """Move to the next question; False (and finished) when there is none, or the game
+        was stopped."""
+        if self.is_last or self.stopped_by is not None:
             self.finish()
             return False
         self.index += 1
         self.open_question(now)
         return True
 
+    def stop(self, by: str) -> None:
+        """Someone stopped the game: it ends once the open question (if any) is closed. Saved
+        with the state, so a restart finishes the game instead of resuming it."""
+        self.stopped_by = by
+
     def finish(self, stopped_by: str | None = None) -> None:
         self.phase = Phase.FINISHED
-        self.stopped_by = stopped_by
+        self.stopped_by = stopped_by or self.stopped_by
 
     # ------------------------------------------------------------------ results
     def standings(self) -> list[Player]:

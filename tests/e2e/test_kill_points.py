@@ -2,10 +2,10 @@
 
 The real bot (``framework-coach run``, Discord through the local fake) is told to kill itself
 at one named step (``QUIZ_KILL_AT``, test-only: ``bot/quiz/faults.py``), then started again
-on the same data directory. Every step of close and finish is walked twice: when a question
-closes and the game ends on their own (a one-question game running out of time), and when
-the starter stops a game mid-question (the close and the finish then follow each other at
-once). After the restart only what a person can see is checked:
+on the same data directory. Every step of close and finish is walked when the starter stops
+a game mid-question (the close and the finish then follow each other at once); the close,
+and the finish once, also when a one-question game runs out of time. After the restart only
+what a person can see is checked:
 
 - every answer the bot confirmed ("Answer X recorded"), before the kill or after it, is
   counted exactly once in ``/quiz stats``;
@@ -83,8 +83,16 @@ async def _killed(bot: BotProcess, step: str, answer: asyncio.Future[Any] | None
     assert bot.logged(f"fault injection: killing the process at {step}")
 
 
-@pytest.mark.parametrize("step", STEPS)
-@pytest.mark.parametrize("how", ["stopped", "timed-out"])
+# A stop walks every step (the close, then the finish); a game running out of time walks the
+# close, whose restart differs (the deadline has passed, the reveal pause runs on), and the
+# finish once (the same code as after a stop, standings posted to the channel).
+TRIALS = [("stopped", step) for step in STEPS] + [
+    ("timed-out", step) for step in ("close:after-state", "close:after-scores",
+                                     "finish:after-scores")
+]
+
+
+@pytest.mark.parametrize(("how", "step"), TRIALS)
 async def test_a_kill_at_any_step_of_close_and_finish_loses_and_repeats_nothing(
     fakes: Fakes, launch: Launch, tmp_path: Path, how: str, step: str
 ) -> None:

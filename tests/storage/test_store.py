@@ -174,6 +174,30 @@ async def test_a_fold_of_answers_counts_once(store: Store, clock) -> None:
     assert (await store.user_stats(T, "u1")).answered == 3
 
 
+
+async def test_a_quiz_step_replayed_after_a_crash_adds_only_what_is_missing(
+    store: Store, clock
+) -> None:
+    games = [GameResult("u1", "Ann", True), GameResult("u2", "Bob", False)]
+    # The last question's answers were counted when it closed ...
+    assert await store.record_quiz_step(T, Fold("c1", "g1", 1), [answer("u1", "q1")]) is True
+    store = await reopen(store, clock)
+    # ... then the game ends: the same answers come again with the game, in one write.
+    over = Fold("c1", "g1", 1, game_over=True)
+    assert await store.record_quiz_step(T, over, [answer("u1", "q1")], games) is True
+    store = await reopen(store, clock)
+    assert await store.record_quiz_step(T, over, [answer("u1", "q1")], games) is False
+    ann, bob = await store.user_stats(T, "u1"), await store.user_stats(T, "u2")
+    assert (ann.answered, ann.games_played, ann.games_won) == (1, 1, 1)
+    assert (bob.answered, bob.games_played, bob.games_won) == (0, 1, 0)
+    # A game that ends mid-question counts that question's answers and the game at once.
+    cut = Fold("c1", "g2", 0, game_over=True)
+    assert await store.record_quiz_step(T, cut, [answer("u1", "q2")], games[:1]) is True
+    assert await store.record_quiz_step(T, cut, [answer("u1", "q2")], games[:1]) is False
+    ann = await store.user_stats(T, "u1")
+    assert (ann.answered, ann.games_played, ann.games_won) == (2, 2, 2)
+
+
 # ---------------------------------------------------------------- scores
 
 

@@ -168,25 +168,29 @@ async def test_a_restart_mid_session_keeps_the_scores_and_resumes(world, knowled
         world.store = await again.store.open(world.data_dir, world.clock)  # for teardown
 
 
-async def test_a_crash_between_counting_and_saving_a_close_counts_the_answers_once(
+async def test_a_crash_after_a_close_is_saved_counts_its_answers_once_and_never_reopens(
     world, knowledge
 ):
     await world.say("/quiz start questions:2 time:20")
     await world.recorder.wait_posts(1)
     await world.press(world.correct(), "bob")
     session = world.manager.running("console", "club", "study")
-    # The close got as far as the scores; the process died before the closed state was saved.
-    await world.manager._count_answers(session)
+    # /quiz stop got as far as saving the closed question; the process died before counting.
+    session.stop("ann")
+    session.close_question(world.clock.now(), 0)
+    await world.manager._save(session)
     await world.manager.shutdown()
     await world.store.close()
     again = await make_world(knowledge, world.data_dir, world.clock)
     try:
-        assert await again.manager.resume_all() == 1
-        await again.clock.advance(20 + CLOSE_GRACE)  # closes question 1 again
-        [reveal] = await again.recorder.wait_posts(1)
-        assert "Bob" in reveal.plain_text()
+        assert await again.manager.resume_all() == 0  # stopped: finished, not resumed
+        [final] = await again.recorder.wait_posts(1)
+        assert final.title == "Quiz over: Bob wins!"
+        late = await again.core.press(f"quiz:{session.id}:0:0", again.ctx("cy"))
+        assert "ended" in late.title
         bob = await again.store.user_stats(TENANT, "bob")
-        assert bob.answered == 1 and bob.correct == 1
+        assert (bob.answered, bob.correct, bob.games_played, bob.games_won) == (1, 1, 1, 1)
+        assert await again.store.load_quiz_session(TENANT, "study") is None
     finally:
         await again.manager.shutdown()
         await again.store.close()
