@@ -84,6 +84,9 @@ class QuizManager:
     async def start(self, ctx: Context, questions: list[Question], seconds: int,
                     topic: str | None) -> QuizSession:
         key = (ctx.platform, ctx.tenant_id, ctx.channel_id)
+        # Options in a fresh order each game (from the manager's seeded rng), so the answer's
+        # place says nothing; the order is saved with the game.
+        orders = [self.rng.sample(range(len(q.options)), len(q.options)) for q in questions]
         session = QuizSession(
             id=secrets.token_hex(3),
             platform=ctx.platform,
@@ -91,11 +94,12 @@ class QuizManager:
             channel_id=ctx.channel_id,
             starter_id=ctx.user_id,
             question_ids=[q.id for q in questions],
-            correct_options=[next(i for i, o in enumerate(q.options) if o.correct)
-                             for q in questions],
+            correct_options=[next(pos for pos, i in enumerate(order) if q.options[i].correct)
+                             for q, order in zip(questions, orders, strict=True)],
             option_counts=[len(q.options) for q in questions],
             seconds=seconds,
             topic=topic,
+            option_orders=orders,
         )
         session.open_question(self.clock.now())
         await self._save(session)
@@ -147,14 +151,18 @@ class QuizManager:
                     running.wake.set()
         return _answer_reply(result.outcome, result.answer.option if result.answer else None)
 
-    async def forget(self, platform: str, tenant: str, user_id: str) -> None:
-        """Take the user out of running games in this server (stored data is the store's job)."""
-        for (p, t, _), running in self._running.items():
+    async def forget(self, platform: str, tenant: str, user_id: str) -> int:
+        """Take the user out of running games in this server, then delete their stored data;
+        returns how many stored records went. In this order, a question closing in between
+        cannot count their answer again, and a kill in between leaves their data (they were
+        not told it is gone) rather than a game that brings part of it back."""
+        for (p, t, _), running in list(self._running.items()):
             if (p, t) == (platform, tenant):
                 async with running.lock:
                     running.session.players.pop(user_id, None)
                     running.session.answers.pop(user_id, None)
                     await self._save(running.session)
+        return await self.store.forget_user(Tenant(platform, tenant), user_id)
 
     # ------------------------------------------------------------------ lifecycle
     async def resume_all(self) -> int:
@@ -298,11 +306,16 @@ class QuizManager:
         return final
 
     def _question(self, session: QuizSession) -> Question:
+        """The current question with its options in this game's order (as shown and pressed;
+        scores and reviews go by question id, never by position)."""
         qid = session.question_ids[session.index]
         found = self.bank.get(qid, bank_key(session.platform, session.tenant_id))
         if found is None:
             raise LookupError(f"question {qid} is no longer in the bank")
-        return found
+        order = session.order(session.index)
+        if len(order) != len(found.options):
+            raise LookupError(f"question {qid} changed its options during the game")
+        return found.model_copy(update={"options": [found.options[i] for i in order]})
 
     async def _count_answers(self, session: QuizSession, game_over: bool = False) -> None:
         """Add the current question's answers (and, at the end, the game) to the scores in one

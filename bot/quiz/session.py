@@ -76,7 +76,7 @@ class QuizSession:
     channel_id: str
     starter_id: str
     question_ids: list[str]
-    correct_options: list[int]  # index of the correct option for each question
+    correct_options: list[int]  # position of the correct option (as shown) for each question
     option_counts: list[int]
     seconds: int
     topic: str | None = None
@@ -89,6 +89,9 @@ class QuizSession:
     players: dict[str, Player] = field(default_factory=dict)
     message_id: str | None = None  # the current question's message, to edit on close
     stopped_by: str | None = None
+    # Per question, the bank's option index shown at each position (drawn once per game and
+    # saved, so a restart shows the same order; empty: the bank's order, as older saves had).
+    option_orders: list[list[int]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ events
     def open_question(self, now: dt.datetime) -> None:
@@ -175,6 +178,12 @@ class QuizSession:
         self.phase = Phase.FINISHED
         self.stopped_by = stopped_by or self.stopped_by
 
+    def order(self, index: int) -> list[int]:
+        """The bank's option indexes in the order question ``index`` shows them."""
+        if index < len(self.option_orders):
+            return self.option_orders[index]
+        return list(range(self.option_counts[index]))
+
     # ------------------------------------------------------------------ results
     def standings(self) -> list[Player]:
         """Points, then correct answers, then best streak, then name: ties are rare and stable."""
@@ -197,6 +206,7 @@ class QuizSession:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in ("question_ids", "correct_options", "option_counts"):
             data[name] = list(data[name])
+        data["option_orders"] = [list(order) for order in self.option_orders]
         data["answers"] = {u: vars(a).copy() for u, a in self.answers.items()}
         data["players"] = {u: vars(p).copy() for u, p in self.players.items()}
         data["phase"] = self.phase.value

@@ -200,3 +200,57 @@ async def test_a_crash_after_a_close_is_saved_counts_its_answers_once_and_never_
 async def test_pressing_a_button_of_an_ended_quiz(world):
     response = await world.core.press("quiz:abcdef:0:1", world.ctx("bob"))
     assert "ended" in response.title
+
+
+def _shown(response) -> list[str]:  # noqa: ANN001
+    """The options as a question message lists them ("A) text" lines), texts only."""
+    lines = response.sections[1].body.splitlines()
+    return [line.split(") ", 1)[1].removesuffix(" ✓") for line in lines]
+
+
+async def test_options_are_shuffled_per_game_and_a_restart_shows_the_same_order(
+    world, knowledge
+):
+    await world.say("/quiz start questions:10 time:20")
+    [question] = await world.recorder.wait_posts(1)
+    session = world.manager.running("console", "club", "study")
+    bank = [world.manager.bank.get(qid) for qid in session.question_ids]
+    # Over a game the right answer moves around, and some questions are not in bank order.
+    places = [[o.correct for o in q.options].index(True) for q in bank]
+    assert len(set(session.correct_options)) > 1
+    assert session.correct_options != places
+    shown = _shown(question)
+    assert sorted(shown) == sorted(o.text for o in bank[0].options)
+    right = next(o.text for o in bank[0].options if o.correct)
+    await world.manager.shutdown()
+    await world.store.close()
+    again = await make_world(knowledge, world.data_dir, world.clock)
+    try:
+        assert await again.manager.resume_all() == 1
+        # Cy presses where the right answer was shown before the restart: it is still there.
+        pressed = await again.core.press(f"quiz:{session.id}:0:{shown.index(right)}",
+                                         again.ctx("cy"))
+        assert "recorded" in pressed.title
+        await again.clock.advance(20 + CLOSE_GRACE)
+        await again.recorder.wait_posts(1)
+        [(_, closed)] = again.recorder.edits
+        assert _shown(closed) == shown  # same order, answer marked on the same line
+        marked = closed.sections[1].body.splitlines()[shown.index(right)]
+        assert marked.endswith(" ✓")
+        cy = await again.store.user_stats(TENANT, "cy")
+        assert (cy.answered, cy.correct) == (1, 1)
+    finally:
+        await again.manager.shutdown()
+        await again.store.close()
+        world.store = await again.store.open(world.data_dir, world.clock)  # for teardown
+
+
+async def test_two_games_of_the_same_questions_show_different_orders(world):
+    orders = []
+    for _ in range(2):
+        await world.say("/quiz start questions:30 time:20", manager=True)
+        session = world.manager.running("console", "club", "study")
+        orders.append(dict(zip(session.question_ids, session.option_orders, strict=True)))
+        await world.say("/quiz stop", manager=True)
+    common = orders[0].keys() & orders[1].keys()
+    assert common and any(orders[0][q] != orders[1][q] for q in common)
