@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.delivery import Outbox
-from bot.models import Context, Response
+from bot.models import Context, Response, Section
 from bot.quiz import faults, render
 from bot.quiz.bank import QuestionBank, bank_key
 from bot.quiz.session import Outcome, Phase, QuizSession
@@ -41,6 +42,8 @@ DEFAULT_QUESTIONS = 10
 DEFAULT_SECONDS = 20
 REVEAL_PAUSE = 5.0  # seconds between an answer reveal and the next question
 CLOSE_GRACE = 0.25  # answers time-stamped by the deadline may still be arriving
+POST_ATTEMPTS = 3  # a question the platform refuses is tried this often, then the game ends
+POST_RETRY = 5.0  # seconds between attempts, unless the platform says how long to wait
 
 
 @dataclass
@@ -137,16 +140,22 @@ class QuizManager:
         async with running.lock:
             session = running.session
             now = self.clock.now()
+            player = session.players.get(ctx.user_id)
+            before = dataclasses.replace(player) if player else None
             result = session.answer(ctx.user_id, ctx.user_name, o_index, q_index, now)
             if result.outcome is Outcome.ACCEPTED:
                 # Durable before it is confirmed: the press itself, which replays through the
                 # state machine after a restart (one small write, not the whole state).
-                await self.store.save_quiz_answer(
-                    Tenant(session.platform, session.tenant_id), session.channel_id,
-                    {"session_id": session.id, "question": q_index, "user_id": ctx.user_id,
-                     "user_name": ctx.user_name, "option": o_index,
-                     "answered_at": now.isoformat()},
-                )
+                try:
+                    await self.store.save_quiz_answer(
+                        Tenant(session.platform, session.tenant_id), session.channel_id,
+                        {"session_id": session.id, "question": q_index,
+                         "user_id": ctx.user_id, "user_name": ctx.user_name,
+                         "option": o_index, "answered_at": now.isoformat()},
+                    )
+                except Exception:
+                    session.withdraw(ctx.user_id, before)  # not saved, so not counted either
+                    raise
                 if session.everyone_answered():
                     running.wake.set()
         return _answer_reply(result.outcome, result.answer.option if result.answer else None)
@@ -217,8 +226,12 @@ class QuizManager:
         try:
             while session.phase is not Phase.FINISHED:
                 if session.phase is Phase.ASKING:
-                    if session.message_id is None:
-                        await self._post_question(session)
+                    if session.message_id is None and not await self._post_question(session):
+                        async with running.lock:
+                            if session.phase is not Phase.FINISHED:
+                                session.finish()
+                                await self._finish(key, session)
+                        return
                     await self._wait_for_close(running)
                     async with running.lock:
                         if session.due_to_close(self.clock.now()):
@@ -258,15 +271,35 @@ class QuizManager:
         """Sleep to an absolute time, measured when the sleep starts (tasks start late)."""
         await self.clock.sleep(max(0.0, (when - self.clock.now()).total_seconds()))
 
-    async def _post_question(self, session: QuizSession) -> None:
+    async def _post_question(self, session: QuizSession) -> bool:
+        """Show the open question; False if the platform would not take it. Only a question
+        on screen is marked posted, and its time runs from then: a refusal is retried
+        (``POST_ATTEMPTS``, unless it is permanent), then the game ends with a message."""
         question = self._question(session)
         message = render.question_message(session, question)
-        result = await self.outbox.post(session.platform, session.tenant_id,
-                                        session.channel_id, message)
+        where = (session.platform, session.tenant_id, session.channel_id)
+        result = await self.outbox.post(*where, message)
+        for _ in range(POST_ATTEMPTS - 1):
+            if result.ok or result.permanent:
+                break
+            log.warning("could not post quiz question in %s (%s); trying again",
+                        session.channel_id, result.error)
+            await self.clock.sleep(result.retry_after or POST_RETRY)
+            result = await self.outbox.post(*where, message)
         if not result.ok:
-            log.warning("could not post quiz question in %s: %s", session.channel_id, result.error)
+            log.warning("could not post quiz question in %s: %s; ending the quiz",
+                        session.channel_id, result.error)
+            await self.outbox.post(*where, Response(
+                title="The quiz had to stop",
+                sections=(Section(f"I could not post question {session.index + 1} here "
+                                  f"({result.error or 'refused'}). Scores so far are kept; "
+                                  "start again with /quiz start once I can post."),)))
+            return False
+        if not session.answers:  # nobody could see it before: its time starts now
+            session.open_question(self.clock.now())
         session.message_id = result.message_id or ""
         await self._save(session)
+        return True
 
     async def _close_question(self, session: QuizSession, pause: float) -> None:
         question = self._question(session)

@@ -137,6 +137,15 @@ class QuizSession:
             player.streak = 0
         return AnswerResult(Outcome.ACCEPTED, answer, player)
 
+    def withdraw(self, user_id: str, before: Player | None) -> None:
+        """Undo an accepted answer that could not be saved (the person was told it failed):
+        the player is back as they were ``before`` it (None: they had not played yet)."""
+        self.answers.pop(user_id, None)
+        if before is None:
+            self.players.pop(user_id, None)
+        else:
+            self.players[user_id] = before
+
     def everyone_answered(self) -> bool:
         """True when every player who joined before this question has answered it."""
         earlier = [p for p in self.players.values() if p.joined_at_question < self.index]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.delivery import Delivery
 from bot.models import Visibility
 from bot.quiz.manager import CLOSE_GRACE, REVEAL_PAUSE
-from bot.storage import Tenant
+from bot.storage import StorageError, Tenant
 from tests.bot.quiz.conftest import make_world
 
 TENANT = Tenant("console", "club")
@@ -254,3 +255,100 @@ async def test_two_games_of_the_same_questions_show_different_orders(world):
         await world.say("/quiz stop", manager=True)
     common = orders[0].keys() & orders[1].keys()
     assert common and any(orders[0][q] != orders[1][q] for q in common)
+
+
+async def test_a_question_refused_for_a_moment_is_retried_and_timed_from_when_it_shows(world):
+    world.recorder.refuse.append(Delivery(ok=False, error="rate limited", retry_after=3.0))
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_for(lambda: world.recorder.refused)
+    session = world.manager.running("console", "club", "study")
+    assert session.message_id is None  # not on screen, so not marked posted
+    await world.clock.advance(3.0)  # the wait the platform asked for
+    [question] = await world.recorder.wait_posts(1)
+    assert question.title.startswith("Question 1/2")
+    assert session.message_id == "m1"
+    await world.clock.advance(19.0)  # 22 s after the start, 19 s after it showed
+    assert "recorded" in (await world.press(world.correct(), "bob")).title
+
+
+async def test_a_question_the_platform_keeps_refusing_ends_the_game_with_a_message(world):
+    world.recorder.refuse.append(Delivery(ok=False, error="Missing Access", permanent=True))
+    await world.say("/quiz start questions:2 time:20")
+    [notice, final] = await world.recorder.wait_posts(2)
+    assert notice.title == "The quiz had to stop" and "Missing Access" in notice.plain_text()
+    assert final.title == "Quiz over" and len(world.recorder.refused) == 1  # not retried
+    assert world.manager.running("console", "club", "study") is None
+    assert await world.store.load_quiz_session(TENANT, "study") is None
+    assert not (await world.say("/quiz start questions:1")).is_error
+
+
+async def test_a_second_question_refused_three_times_ends_the_game_and_counts_it(world):
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    await world.clock.advance(20 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)  # the reveal
+    world.recorder.refuse.extend([Delivery(ok=False, error="HTTP 503")] * 3)
+    await world.clock.advance(REVEAL_PAUSE)
+    for attempt in (1, 2):
+        await world.recorder.wait_for(lambda n=attempt: len(world.recorder.refused) == n)
+        await world.clock.advance(5.0)
+    posts = await world.recorder.wait_posts(4)
+    assert [p.title for p in posts[2:]] == ["The quiz had to stop", "Quiz over: Bob wins!"]
+    assert len(world.recorder.refused) == 3
+    bob = await world.store.user_stats(TENANT, "bob")
+    assert (bob.answered, bob.games_played, bob.games_won) == (1, 1, 1)
+
+
+async def test_forget_during_a_running_game_takes_the_player_out_for_good(world):
+    await world.say("/quiz start questions:2 time:20", user="ann")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    await world.press(world.correct(), "cy")
+    done = await world.core.press("forget:bob", world.ctx("bob"))
+    assert done.title.startswith("Done")
+    await world.clock.advance(20 + CLOSE_GRACE)
+    [_, reveal] = await world.recorder.wait_posts(2)
+    assert "Cy" in reveal.plain_text() and "Bob" not in reveal.plain_text()
+    stopped = await world.say("/quiz stop", user="ann")
+    assert [f.name for f in stopped.fields] == ["Cy"]
+    bob = await world.store.user_stats(TENANT, "bob")
+    assert (bob.answered, bob.games_played) == (0, 0)
+    assert (await world.store.user_stats(TENANT, "cy")).answered == 1
+
+
+async def test_nobody_wins_a_game_nobody_scored_in(world):
+    await world.say("/quiz start questions:1 time:10")
+    await world.recorder.wait_posts(1)
+    await world.press((world.correct() + 1) % 2, "bob")
+    await world.clock.advance(10 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)
+    await world.clock.advance(REVEAL_PAUSE)
+    final = (await world.recorder.wait_posts(3))[2]
+    assert final.title == "Quiz over" and "win" not in final.title
+    bob = await world.store.user_stats(TENANT, "bob")
+    assert (bob.games_played, bob.games_won, bob.points) == (1, 0, 0)
+
+
+async def test_an_answer_the_store_could_not_save_is_refused_politely_and_not_counted(
+    world, monkeypatch
+):
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    real = world.store.save_quiz_answer
+
+    async def disk_full(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise StorageError("write not saved: [Errno 28] No space left on device")
+
+    monkeypatch.setattr(world.store, "save_quiz_answer", disk_full)
+    failed = await world.press(world.correct(), "bob")
+    assert failed.is_error and failed.title == "Something went wrong on our side"
+    assert "Traceback" not in failed.plain_text()
+    monkeypatch.setattr(world.store, "save_quiz_answer", real)
+    wrong = (world.correct() + 1) % 2
+    again = await world.press(wrong, "bob")  # a fresh answer, not "already answered"
+    assert "recorded" in again.title
+    await world.clock.advance(20 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)
+    bob = await world.store.user_stats(TENANT, "bob")
+    assert (bob.answered, bob.correct, bob.points) == (1, 0, 0)
