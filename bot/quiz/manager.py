@@ -316,7 +316,11 @@ class QuizManager:
     async def _edit_closed(self, session: QuizSession, question: Question | None = None) -> None:
         """The question's message without its buttons, the answer marked (idempotent)."""
         if session.message_id:
-            question = question or self._question(session)
+            try:
+                question = question or self._question(session)
+            except LookupError as exc:  # a bank edit between a kill and the restart
+                log.warning("left quiz question %s as it was: %s", session.message_id, exc)
+                return
             await self.outbox.edit(session.platform, session.tenant_id, session.channel_id,
                                    session.message_id, render.closed_message(session, question))
 
