@@ -311,8 +311,7 @@ async def press_forget(button_id: str, ctx: Context, core: Core,
     if button_id != f"forget:{ctx.user_id}":
         return render.private("That button is for someone else",
                               "Use /quiz forget to delete your own data.")
-    removed = await manager.store.forget_user(_tenant(ctx), ctx.user_id)
-    await manager.forget(ctx.platform, ctx.tenant_id, ctx.user_id)
+    removed = await manager.forget(ctx.platform, ctx.tenant_id, ctx.user_id)
     return render.private("Done: you are forgotten",
                           f"{removed} stored record{'s' if removed != 1 else ''} deleted.")
 

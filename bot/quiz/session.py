@@ -12,7 +12,8 @@ Rules
   proportion to the time left. Wrong or missing answers break a streak.
 - A question closes at its deadline, or as soon as everyone who joined on an earlier
   question has answered it (question 1 always runs its full time, so people can join).
-- After the last question, or on stop, the session is finished with its standings.
+- After the last question, or on stop, the session is finished with its standings. A stop
+  is part of the saved state from the first save after it: a stopped game never resumes.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class QuizSession:
     channel_id: str
     starter_id: str
     question_ids: list[str]
-    correct_options: list[int]  # index of the correct option for each question
+    correct_options: list[int]  # position of the correct option (as shown) for each question
     option_counts: list[int]
     seconds: int
     topic: str | None = None
@@ -88,6 +89,9 @@ class QuizSession:
     players: dict[str, Player] = field(default_factory=dict)
     message_id: str | None = None  # the current question's message, to edit on close
     stopped_by: str | None = None
+    # Per question, the bank's option index shown at each position (drawn once per game and
+    # saved, so a restart shows the same order; empty: the bank's order, as older saves had).
+    option_orders: list[list[int]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ events
     def open_question(self, now: dt.datetime) -> None:
@@ -133,6 +137,15 @@ class QuizSession:
             player.streak = 0
         return AnswerResult(Outcome.ACCEPTED, answer, player)
 
+    def withdraw(self, user_id: str, before: Player | None) -> None:
+        """Undo an accepted answer that could not be saved (the person was told it failed):
+        the player is back as they were ``before`` it (None: they had not played yet)."""
+        self.answers.pop(user_id, None)
+        if before is None:
+            self.players.pop(user_id, None)
+        else:
+            self.players[user_id] = before
+
     def everyone_answered(self) -> bool:
         """True when every player who joined before this question has answered it."""
         earlier = [p for p in self.players.values() if p.joined_at_question < self.index]
@@ -156,17 +169,29 @@ class QuizSession:
         return self.index >= len(self.question_ids) - 1
 
     def advance(self, now: dt.datetime) -> bool:
-        """Move to the next question; False (and finished) when there is none."""
-        if self.is_last:
+        """Move to the next question; False (and finished) when there is none, or the game
+        was stopped."""
+        if self.is_last or self.stopped_by is not None:
             self.finish()
             return False
         self.index += 1
         self.open_question(now)
         return True
 
+    def stop(self, by: str) -> None:
+        """Someone stopped the game: it ends once the open question (if any) is closed. Saved
+        with the state, so a restart finishes the game instead of resuming it."""
+        self.stopped_by = by
+
     def finish(self, stopped_by: str | None = None) -> None:
         self.phase = Phase.FINISHED
-        self.stopped_by = stopped_by
+        self.stopped_by = stopped_by or self.stopped_by
+
+    def order(self, index: int) -> list[int]:
+        """The bank's option indexes in the order question ``index`` shows them."""
+        if index < len(self.option_orders):
+            return self.option_orders[index]
+        return list(range(self.option_counts[index]))
 
     # ------------------------------------------------------------------ results
     def standings(self) -> list[Player]:
@@ -190,6 +215,7 @@ class QuizSession:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in ("question_ids", "correct_options", "option_counts"):
             data[name] = list(data[name])
+        data["option_orders"] = [list(order) for order in self.option_orders]
         data["answers"] = {u: vars(a).copy() for u, a in self.answers.items()}
         data["players"] = {u: vars(p).copy() for u, p in self.players.items()}
         data["phase"] = self.phase.value

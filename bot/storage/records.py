@@ -111,11 +111,13 @@ class AnswerRecord:
 
 @dataclass(frozen=True, slots=True)
 class Fold:
-    """Which question of which game a batch of answers belongs to (counted at most once)."""
+    """Which question of which game a batch of answers belongs to (counted at most once), and
+    whether the batch ends the game (its games and wins are then counted, also at most once)."""
 
     channel_id: str
     session_id: str
     question: int
+    game_over: bool = False
 
 
 @dataclass(frozen=True, slots=True)

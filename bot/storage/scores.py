@@ -44,16 +44,21 @@ def empty_total(channel_id: str, user_id: str) -> Doc:
     }
 
 
-def mark_fold(p: Partition, fold: Fold) -> bool:
-    """Note that ``fold``'s answers are counted; False if they already were."""
+def mark_fold(p: Partition, fold: Fold) -> tuple[bool, bool]:
+    """Note that ``fold``'s answers (and its game, if it ends one) are counted; returns whether
+    the answers, and whether the game, were not counted before."""
     last = p["folds"].get(fold.channel_id)
-    if last and last["session_id"] == fold.session_id and last["question"] >= fold.question:
-        return False
-    p.put(
-        "folds",
-        {"channel_id": fold.channel_id, "session_id": fold.session_id, "question": fold.question},
-    )
-    return True
+    same = last is not None and last["session_id"] == fold.session_id
+    answers = not (same and last["question"] >= fold.question)
+    game = fold.game_over and not (same and last.get("game_over", False))
+    if answers or game:
+        p.put("folds", {
+            "channel_id": fold.channel_id,
+            "session_id": fold.session_id,
+            "question": max(fold.question, last["question"]) if same else fold.question,
+            "game_over": fold.game_over or (same and last.get("game_over", False)),
+        })
+    return answers, game
 
 
 def apply_answer(p: Partition, a: AnswerRecord) -> None:

@@ -377,16 +377,37 @@ class Store:
         """Several answers, one wait (e.g. all answers to one question).
 
         With ``fold`` the batch is counted at most once: a game that closes the same question
-        again after a crash (its state was saved before the close) adds nothing the second
-        time. Returns False when the batch had already been counted.
+        again after a crash adds nothing the second time. Returns False when the batch had
+        already been counted.
+        """
+        return await self.record_quiz_step(tenant, fold, answers)
+
+    async def record_quiz_step(
+        self,
+        tenant: Tenant,
+        fold: Fold | None,
+        answers: Iterable[AnswerRecord],
+        games: Iterable[GameResult] = (),
+    ) -> bool:
+        """One scoring step of a quiz game as one atomic write: a question's answers and, when
+        ``fold.game_over``, one game (and win) for each of ``games``.
+
+        Counted at most once per ``fold``: a step replayed after a crash adds only what it had
+        not added yet, so the manager can replay any step it cannot prove finished. (Every
+        backend keeps this contract: the file store writes one journal line, a database one
+        transaction.) Returns False when nothing was left to count.
         """
         _check_tenant(tenant)
-        answers = list(answers)
+        answers, games = list(answers), list(games)
         p = self._write(tenant, "scores")
-        if fold is not None and not scores.mark_fold(p, fold):
+        new_answers, new_game = scores.mark_fold(p, fold) if fold else (True, False)
+        if not (new_answers or new_game):
             return False
-        for answer in answers:
-            scores.apply_answer(p, answer)
+        if new_answers:
+            for answer in answers:
+                scores.apply_answer(p, answer)
+        if new_game and fold is not None:
+            scores.apply_games(p, fold.channel_id, games)
         await self._commit(p)
         return True
 

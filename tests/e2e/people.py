@@ -7,7 +7,6 @@ import itertools
 from typing import Any
 
 from bot.quiz.bank import load_files
-from bot.quiz.render import LETTERS
 from knowledge.loader import DEFAULT_DIR
 from tests.adapters.fakes.discord_fake import FakeDiscord, command_data, seen_text
 from tests.adapters.fakes.slack_api import FakeSlack, slash_payload, visible_text
@@ -61,11 +60,22 @@ async def discord_interaction(bot: BotProcess, discord: FakeDiscord,
 
 
 def correct_button(message: dict[str, Any]) -> str:
-    """The custom_id of the right answer on a posted quiz question, found in the shipped
-    question bank by the question's text."""
+    """The custom_id of the right answer on a posted quiz question."""
+    return option_button(message, right=True)
+
+
+def option_button(message: dict[str, Any], *, right: bool) -> str:
+    """The custom_id of the right (or a wrong) option on a posted quiz question, found in the
+    shipped question bank by the question's text and the button's (maybe clipped) label:
+    options are shuffled, so a letter says nothing."""
     text = seen_text(message)
     question = next(q for q in load_files((DEFAULT_DIR / "quiz").glob("*.yaml"))
                     if q.prompt in text)
-    right = next(i for i, option in enumerate(question.options) if option.correct)
-    buttons = [c for row in message["components"] for c in row["components"]]
-    return next(b["custom_id"] for b in buttons if b["label"].startswith(f"{LETTERS[right]})"))
+    wanted = [o.text for o in question.options if o.correct == right]
+    for row in message["components"]:
+        for button in row["components"]:
+            shown = button["label"].split(") ", 1)[1]
+            if any(w == shown or (shown.endswith("…") and w.startswith(shown[:-1]))
+                   for w in wanted):
+                return str(button["custom_id"])
+    raise AssertionError(f"no {'right' if right else 'wrong'} option on {text!r}")

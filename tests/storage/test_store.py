@@ -10,7 +10,9 @@ import pytest
 from tinydb import TinyDB
 
 from bot.storage import Fold, GameResult, Snapshot, Store, Subscription, Tenant, iso_week
+from bot.storage.journal import read_journal
 from bot.storage.partition import LiveStorage
+from bot.storage.paths import journal_gens, journal_path, tenant_dir
 
 from .conftest import answer
 
@@ -172,6 +174,49 @@ async def test_a_fold_of_answers_counts_once(store: Store, clock) -> None:
     assert await store.record_answers(T, [answer("u1", "q2")], Fold("c1", "game1", 1)) is True
     assert await store.record_answers(T, [answer("u1", "q1")], Fold("c1", "game2", 0)) is True
     assert (await store.user_stats(T, "u1")).answered == 3
+
+
+
+async def test_a_quiz_step_replayed_after_a_crash_adds_only_what_is_missing(
+    store: Store, clock
+) -> None:
+    games = [GameResult("u1", "Ann", True), GameResult("u2", "Bob", False)]
+    # The last question's answers were counted when it closed ...
+    assert await store.record_quiz_step(T, Fold("c1", "g1", 1), [answer("u1", "q1")]) is True
+    store = await reopen(store, clock)
+    # ... then the game ends: the same answers come again with the game, in one write.
+    over = Fold("c1", "g1", 1, game_over=True)
+    assert await store.record_quiz_step(T, over, [answer("u1", "q1")], games) is True
+    store = await reopen(store, clock)
+    assert await store.record_quiz_step(T, over, [answer("u1", "q1")], games) is False
+    ann, bob = await store.user_stats(T, "u1"), await store.user_stats(T, "u2")
+    assert (ann.answered, ann.games_played, ann.games_won) == (1, 1, 1)
+    assert (bob.answered, bob.games_played, bob.games_won) == (0, 1, 0)
+    # A game that ends mid-question counts that question's answers and the game at once.
+    cut = Fold("c1", "g2", 0, game_over=True)
+    assert await store.record_quiz_step(T, cut, [answer("u1", "q2")], games[:1]) is True
+    assert await store.record_quiz_step(T, cut, [answer("u1", "q2")], games[:1]) is False
+    ann = await store.user_stats(T, "u1")
+    assert (ann.answered, ann.games_played, ann.games_won) == (2, 2, 2)
+
+
+
+async def test_a_quiz_step_is_one_journal_line(store: Store) -> None:
+    """All of a step or none of it: a kill can only tear the last line, which loading drops."""
+    await store.record_answer(T, answer("u0", "q0"))  # the partition's first write: a snapshot
+    directory = tenant_dir(store.data_dir, T)
+    [gen] = journal_gens(directory, "scores") or [1]
+    journal = journal_path(directory, "scores", gen)
+    before = read_journal(journal).entries if journal.exists() else []
+    games = [GameResult("u1", "Ann", True), GameResult("u2", "Bob", False)]
+    await store.record_quiz_step(T, Fold("c1", "g1", 0, game_over=True),
+                                 [answer("u1", "q1"), answer("u2", "q1")], games)
+    [entry] = read_journal(journal).entries[len(before):]
+    tables = sorted({table for table, _, _ in entry.ops})
+    assert tables == ["folds", "totals", "weekly"]
+    totals = [doc for table, _, doc in entry.ops if table == "totals"]
+    assert {(d["user_id"], d["answered"], d["games_played"]) for d in totals} == {
+        ("u1", 1, 1), ("u2", 1, 1)}
 
 
 # ---------------------------------------------------------------- scores

@@ -26,8 +26,14 @@ class Recorder:
     posts: list[tuple[str, Response]] = field(default_factory=list)
     edits: list[tuple[str, Response]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    refuse: list[Delivery] = field(default_factory=list)  # the next posts fail like this
+    refused: list[Response] = field(default_factory=list)
 
     async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
+        if self.refuse:
+            self.refused.append(response.map_text(unmark))
+            self.changed.set()
+            return self.refuse.pop(0)
         self.posts.append((channel_id, response.map_text(unmark)))
         self.changed.set()
         return Delivery(ok=True, message_id=f"m{len(self.posts)}")
@@ -39,11 +45,15 @@ class Recorder:
 
     async def wait_posts(self, count: int) -> list[Response]:
         """Wait (safety net 10 s) until ``count`` posts were made."""
+        await self.wait_for(lambda: len(self.posts) >= count)
+        return [r for _, r in self.posts]
+
+    async def wait_for(self, condition) -> None:  # noqa: ANN001
+        """Wait (safety net 10 s) until ``condition()`` holds after a post or an edit."""
         async with asyncio.timeout(10):
-            while len(self.posts) < count:
+            while not condition():
                 self.changed.clear()
                 await self.changed.wait()
-        return [r for _, r in self.posts]
 
 
 @dataclass

@@ -8,6 +8,7 @@ import yaml
 
 from bot.models import Request, Visibility
 from bot.storage import AnswerRecord, GameResult, Tenant
+from tests.bot.quiz.conftest import replace
 
 TENANT = Tenant("console", "club")
 
@@ -66,7 +67,10 @@ async def test_review_is_private_and_most_missed_first(world):
                        ("ann", "study", "jx-immutable", False, 0, 2)])
     review = await world.say("/quiz review")
     assert review.visibility is Visibility.PRIVATE
-    assert "missed 2×" in review.title and "immutable" in review.plain_text().lower() or True
+    assert review.title.startswith("Review · missed 2×")
+    assert world.manager.bank.get("jx-immutable").prompt in review.plain_text()
+    assert world.manager.bank.get("jx-what").prompt not in review.plain_text()  # one at a time
+    assert "1 more waiting" in review.plain_text()
     assert review.buttons[0].id.startswith("review:jx-immutable:")
     question = world.manager.bank.get("jx-immutable")
     good = next(i for i, o in enumerate(question.options) if o.correct)
@@ -137,3 +141,48 @@ async def test_forget_asks_first_then_deletes_and_leaves_leaderboards(world):
     board = (await world.say("/quiz leaderboard")).sections[0].body
     assert "Ann" not in board and "Bob" in board
     assert (await world.store.review_queue(TENANT, "ann")) == []
+
+
+async def test_start_checks_its_options_and_says_how_to_fix_them(world):
+    cases = {
+        "/quiz start topic:cooking": ("Unknown topic", "/quiz start topic:jax"),
+        "/quiz start difficulty:extreme": ("Unknown difficulty", "easy, medium or hard"),
+        "/quiz start questions:0": ("Check the numbers", "0 is out of range: use 1 to 30."),
+        "/quiz start questions:31": ("Check the numbers", "31 is out of range: use 1 to 30."),
+        "/quiz start questions:ten": ("Check the numbers", "'ten' is not a whole number."),
+        "/quiz start time:4": ("Check the numbers", "4 is out of range: use 5 to 120."),
+        "/quiz start time:121": ("Check the numbers", "121 is out of range: use 5 to 120."),
+    }
+    for command, (title, hint) in cases.items():
+        response = await world.say(command)
+        assert response.is_error and response.title == title, command
+        assert hint in response.plain_text(), command
+    assert world.manager.running("console", "club", "study") is None  # nothing started
+    for good in ("/quiz start questions:1 time:5", "/quiz start questions:30 time:120"):
+        started = await world.say(good, channel=good[-3:])
+        assert not started.is_error, good
+
+
+def _questions(start: int, count: int) -> str:
+    return yaml.safe_dump({"questions": [
+        {**IMPORT["questions"][0], "id": f"club-{n}", "prompt": f"Club question {n}?"}
+        for n in range(start, start + count)]})
+
+
+async def test_import_limits_100_per_import_and_500_per_server(world):
+    too_many = await world.say(f'/quiz import content:"{_questions(0, 101)}"', manager=True)
+    assert too_many.is_error
+    assert "101 questions in one import; the limit is 100." in too_many.plain_text()
+    for batch in range(5):
+        done = await world.say(f'/quiz import content:"{_questions(batch * 100, 100)}"',
+                               manager=True)
+        assert done.title == "Imported 100 questions", done.plain_text()
+    assert "500 questions of its own" in done.plain_text()
+    full = await world.say(f'/quiz import content:"{_questions(500, 1)}"', manager=True)
+    assert full.is_error and "a server may keep 500 questions; this import would make 501" \
+        in full.plain_text()
+    assert world.manager.bank.get("club-500", "console:club") is None
+    elsewhere = await world.core.handle_text(
+        f'/quiz import content:"{_questions(500, 1)}"',
+        replace(world.ctx("mod", manager=True), tenant_id="other-club"))
+    assert elsewhere.title == "Imported 1 question"  # the limit is per server

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.delivery import Delivery
 from bot.models import Visibility
 from bot.quiz.manager import CLOSE_GRACE, REVEAL_PAUSE
-from bot.storage import Tenant
+from bot.storage import StorageError, Tenant
 from tests.bot.quiz.conftest import make_world
 
 TENANT = Tenant("console", "club")
@@ -168,25 +169,29 @@ async def test_a_restart_mid_session_keeps_the_scores_and_resumes(world, knowled
         world.store = await again.store.open(world.data_dir, world.clock)  # for teardown
 
 
-async def test_a_crash_between_counting_and_saving_a_close_counts_the_answers_once(
+async def test_a_crash_after_a_close_is_saved_counts_its_answers_once_and_never_reopens(
     world, knowledge
 ):
     await world.say("/quiz start questions:2 time:20")
     await world.recorder.wait_posts(1)
     await world.press(world.correct(), "bob")
     session = world.manager.running("console", "club", "study")
-    # The close got as far as the scores; the process died before the closed state was saved.
-    await world.manager._count_answers(session)
+    # /quiz stop got as far as saving the closed question; the process died before counting.
+    session.stop("ann")
+    session.close_question(world.clock.now(), 0)
+    await world.manager._save(session)
     await world.manager.shutdown()
     await world.store.close()
     again = await make_world(knowledge, world.data_dir, world.clock)
     try:
-        assert await again.manager.resume_all() == 1
-        await again.clock.advance(20 + CLOSE_GRACE)  # closes question 1 again
-        [reveal] = await again.recorder.wait_posts(1)
-        assert "Bob" in reveal.plain_text()
+        assert await again.manager.resume_all() == 0  # stopped: finished, not resumed
+        [final] = await again.recorder.wait_posts(1)
+        assert final.title == "Quiz over: Bob wins!"
+        late = await again.core.press(f"quiz:{session.id}:0:0", again.ctx("cy"))
+        assert "ended" in late.title
         bob = await again.store.user_stats(TENANT, "bob")
-        assert bob.answered == 1 and bob.correct == 1
+        assert (bob.answered, bob.correct, bob.games_played, bob.games_won) == (1, 1, 1, 1)
+        assert await again.store.load_quiz_session(TENANT, "study") is None
     finally:
         await again.manager.shutdown()
         await again.store.close()
@@ -196,3 +201,154 @@ async def test_a_crash_between_counting_and_saving_a_close_counts_the_answers_on
 async def test_pressing_a_button_of_an_ended_quiz(world):
     response = await world.core.press("quiz:abcdef:0:1", world.ctx("bob"))
     assert "ended" in response.title
+
+
+def _shown(response) -> list[str]:  # noqa: ANN001
+    """The options as a question message lists them ("A) text" lines), texts only."""
+    lines = response.sections[1].body.splitlines()
+    return [line.split(") ", 1)[1].removesuffix(" ✓") for line in lines]
+
+
+async def test_options_are_shuffled_per_game_and_a_restart_shows_the_same_order(
+    world, knowledge
+):
+    await world.say("/quiz start questions:10 time:20")
+    [question] = await world.recorder.wait_posts(1)
+    session = world.manager.running("console", "club", "study")
+    bank = [world.manager.bank.get(qid) for qid in session.question_ids]
+    # Over a game the right answer moves around, and some questions are not in bank order.
+    places = [[o.correct for o in q.options].index(True) for q in bank]
+    assert len(set(session.correct_options)) > 1
+    assert session.correct_options != places
+    shown = _shown(question)
+    assert sorted(shown) == sorted(o.text for o in bank[0].options)
+    right = next(o.text for o in bank[0].options if o.correct)
+    await world.manager.shutdown()
+    await world.store.close()
+    again = await make_world(knowledge, world.data_dir, world.clock)
+    try:
+        assert await again.manager.resume_all() == 1
+        # Cy presses where the right answer was shown before the restart: it is still there.
+        pressed = await again.core.press(f"quiz:{session.id}:0:{shown.index(right)}",
+                                         again.ctx("cy"))
+        assert "recorded" in pressed.title
+        await again.clock.advance(20 + CLOSE_GRACE)
+        await again.recorder.wait_posts(1)
+        [(_, closed)] = again.recorder.edits
+        assert _shown(closed) == shown  # same order, answer marked on the same line
+        marked = closed.sections[1].body.splitlines()[shown.index(right)]
+        assert marked.endswith(" ✓")
+        cy = await again.store.user_stats(TENANT, "cy")
+        assert (cy.answered, cy.correct) == (1, 1)
+    finally:
+        await again.manager.shutdown()
+        await again.store.close()
+        world.store = await again.store.open(world.data_dir, world.clock)  # for teardown
+
+
+async def test_two_games_of_the_same_questions_show_different_orders(world):
+    orders = []
+    for _ in range(2):
+        await world.say("/quiz start questions:30 time:20", manager=True)
+        session = world.manager.running("console", "club", "study")
+        orders.append(dict(zip(session.question_ids, session.option_orders, strict=True)))
+        await world.say("/quiz stop", manager=True)
+    common = orders[0].keys() & orders[1].keys()
+    assert common and any(orders[0][q] != orders[1][q] for q in common)
+
+
+async def test_a_question_refused_for_a_moment_is_retried_and_timed_from_when_it_shows(world):
+    world.recorder.refuse.append(Delivery(ok=False, error="rate limited", retry_after=3.0))
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_for(lambda: world.recorder.refused)
+    session = world.manager.running("console", "club", "study")
+    assert session.message_id is None  # not on screen, so not marked posted
+    await world.clock.advance(3.0)  # the wait the platform asked for
+    [question] = await world.recorder.wait_posts(1)
+    assert question.title.startswith("Question 1/2")
+    assert session.message_id == "m1"
+    await world.clock.advance(19.0)  # 22 s after the start, 19 s after it showed
+    assert "recorded" in (await world.press(world.correct(), "bob")).title
+
+
+async def test_a_question_the_platform_keeps_refusing_ends_the_game_with_a_message(world):
+    world.recorder.refuse.append(Delivery(ok=False, error="Missing Access", permanent=True))
+    await world.say("/quiz start questions:2 time:20")
+    [notice, final] = await world.recorder.wait_posts(2)
+    assert notice.title == "The quiz had to stop" and "Missing Access" in notice.plain_text()
+    assert final.title == "Quiz over" and len(world.recorder.refused) == 1  # not retried
+    assert world.manager.running("console", "club", "study") is None
+    assert await world.store.load_quiz_session(TENANT, "study") is None
+    assert not (await world.say("/quiz start questions:1")).is_error
+
+
+async def test_a_second_question_refused_three_times_ends_the_game_and_counts_it(world):
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    await world.clock.advance(20 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)  # the reveal
+    world.recorder.refuse.extend([Delivery(ok=False, error="HTTP 503")] * 3)
+    await world.clock.advance(REVEAL_PAUSE)
+    for attempt in (1, 2):
+        await world.recorder.wait_for(lambda n=attempt: len(world.recorder.refused) == n)
+        await world.clock.advance(5.0)
+    posts = await world.recorder.wait_posts(4)
+    assert [p.title for p in posts[2:]] == ["The quiz had to stop", "Quiz over: Bob wins!"]
+    assert len(world.recorder.refused) == 3
+    bob = await world.store.user_stats(TENANT, "bob")
+    assert (bob.answered, bob.games_played, bob.games_won) == (1, 1, 1)
+
+
+async def test_forget_during_a_running_game_takes_the_player_out_for_good(world):
+    await world.say("/quiz start questions:2 time:20", user="ann")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    await world.press(world.correct(), "cy")
+    done = await world.core.press("forget:bob", world.ctx("bob"))
+    assert done.title.startswith("Done")
+    await world.clock.advance(20 + CLOSE_GRACE)
+    [_, reveal] = await world.recorder.wait_posts(2)
+    assert "Cy" in reveal.plain_text() and "Bob" not in reveal.plain_text()
+    stopped = await world.say("/quiz stop", user="ann")
+    assert [f.name for f in stopped.fields] == ["Cy"]
+    bob = await world.store.user_stats(TENANT, "bob")
+    assert (bob.answered, bob.games_played) == (0, 0)
+    assert (await world.store.user_stats(TENANT, "cy")).answered == 1
+
+
+async def test_nobody_wins_a_game_nobody_scored_in(world):
+    await world.say("/quiz start questions:1 time:10")
+    await world.recorder.wait_posts(1)
+    await world.press((world.correct() + 1) % 2, "bob")
+    await world.clock.advance(10 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)
+    await world.clock.advance(REVEAL_PAUSE)
+    final = (await world.recorder.wait_posts(3))[2]
+    assert final.title == "Quiz over" and "win" not in final.title
+    bob = await world.store.user_stats(TENANT, "bob")
+    assert (bob.games_played, bob.games_won, bob.points) == (1, 0, 0)
+
+
+async def test_an_answer_the_store_could_not_save_is_refused_politely_and_not_counted(
+    world, monkeypatch
+):
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    real = world.store.save_quiz_answer
+
+    async def disk_full(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise StorageError("write not saved: [Errno 28] No space left on device")
+
+    monkeypatch.setattr(world.store, "save_quiz_answer", disk_full)
+    failed = await world.press(world.correct(), "bob")
+    assert failed.is_error and failed.title == "Something went wrong on our side"
+    assert "Traceback" not in failed.plain_text()
+    monkeypatch.setattr(world.store, "save_quiz_answer", real)
+    wrong = (world.correct() + 1) % 2
+    again = await world.press(wrong, "bob")  # a fresh answer, not "already answered"
+    assert "recorded" in again.title
+    await world.clock.advance(20 + CLOSE_GRACE)
+    await world.recorder.wait_posts(2)
+    bob = await world.store.user_stats(TENANT, "bob")
+    assert (bob.answered, bob.correct, bob.points) == (1, 0, 0)

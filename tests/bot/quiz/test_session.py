@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.quiz.session import BASE_POINTS, SPEED_BONUS, Outcome, Phase, QuizSession
+from bot.quiz.session import Outcome, Phase, QuizSession
 
 T0 = dt.datetime(2026, 5, 4, 18, 0, tzinfo=dt.UTC)
 
@@ -23,12 +23,13 @@ def session(questions: int = 3, seconds: int = 20) -> QuizSession:
 
 
 def test_correct_fast_answers_earn_a_speed_bonus():
+    """100 for a right answer, plus up to 50 in proportion to the time left (20 s here)."""
     s = session()
-    fast = s.answer("a", "Ann", 1, 0, at(0))
-    slow = s.answer("b", "Bob", 1, 0, at(15))
-    wrong = s.answer("c", "Cy", 2, 0, at(1))
-    assert fast.answer.points == BASE_POINTS + SPEED_BONUS
-    assert slow.answer.points == BASE_POINTS + round(SPEED_BONUS * 0.25)
+    points = {}
+    for user, seconds in (("a", 0), ("b", 4), ("c", 10), ("d", 15), ("e", 19.9), ("f", 20)):
+        points[user] = s.answer(user, user, 1, 0, at(seconds)).answer.points
+    wrong = s.answer("w", "W", 2, 0, at(1))
+    assert points == {"a": 150, "b": 140, "c": 125, "d": 112, "e": 100, "f": 100}
     assert wrong.outcome is Outcome.ACCEPTED and wrong.answer.points == 0
 
 
@@ -52,7 +53,7 @@ def test_answer_exactly_at_the_deadline_counts_and_after_it_does_not():
     assert s.answer("a", "Ann", 1, 0, at(20)).outcome is Outcome.ACCEPTED
     assert s.answer("a", "Ann", 1, 0, at(20)).outcome is Outcome.ALREADY_ANSWERED
     assert s.answer("b", "Bob", 1, 0, at(20.001)).outcome is Outcome.TOO_LATE
-    assert s.players["a"].points == BASE_POINTS  # no time left, no bonus
+    assert s.players["a"].points == 100  # no time left, no bonus
 
 
 def test_answers_to_a_closed_or_other_question_are_refused():
