@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.commands import _daily
 from bot.commands._shared import with_service
 from bot.matching import Match, Matcher
 from bot.models import Button, ButtonStyle, Context, FieldItem, Request, Response, Section, error
@@ -359,7 +360,8 @@ async def press_answer(button_id: str, ctx: Context, core: Core,
     return await manager.press(button_id, ctx)
 
 
-BUTTONS = {"quiz": press_answer, "review": press_review, "forget": press_forget}
+BUTTONS = {"quiz": press_answer, "review": press_review, "forget": press_forget,
+           **_daily.BUTTONS}
 
 
 def _topic_choices(core: Core) -> list[tuple[str, str]]:
@@ -415,5 +417,6 @@ COMMAND = CommandSpec(
         ),
         CommandSpec(name="forget", description="Delete everything stored about you",
                     example="/quiz forget", handler=forget),
+        _daily.SUBCOMMAND,
     ),
 )

@@ -1,0 +1,206 @@
+"""The daily question on a controlled clock, through the real APScheduler and real storage
+files: a month of days across a DST change, restarts mid-day and across missed days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.delivery import Outbox
+from bot.quiz.daily import DailyService
+from bot.storage import DailySub, Store, Tenant
+from tests.bot.digests.conftest import Platform, World, shipped_bank
+
+TENANT = Tenant("console", "club")
+BERLIN = ZoneInfo("Europe/Berlin")
+UTC = dt.UTC
+
+
+class DailyWorld(World):
+    """The digests' test world (fake clock, scripted platform, crash and restart), running
+    the daily-question service instead."""
+
+    service: DailyService | None  # type: ignore[assignment]
+
+    async def start(self) -> DailyService:  # type: ignore[override]
+        self.store = await Store.open(self.data_dir, self.clock)
+        outbox = Outbox(self.clock, rates={"console": 1000.0})
+        outbox.register("console", self.platform)
+        self.service = DailyService(self.store, outbox, shipped_bank(), self.clock,
+                                    grace=self.grace)
+        await self.service.start()
+        await self.settle()
+        return self.service
+
+    async def restart_at(self, when: dt.datetime) -> None:
+        """Start again at ``when`` and let the resume (late reveals, late posts) finish."""
+        self.clock.set(when)
+        await self.start()
+        await self.run_until(when + dt.timedelta(seconds=1))
+
+    async def daily(self, channel: str = "quiz", **kw) -> DailySub:  # noqa: ANN003
+        assert self.service
+        sub = await self.service.subscribe(TENANT, DailySub(channel_id=channel, **kw))
+        await self.settle()
+        return sub
+
+    def questions(self, channel: str = "quiz") -> list[tuple[dt.datetime, str]]:
+        """(time, day) of every question posted in ``channel``."""
+        return [(t, r.title.split(" · ")[1]) for c, t, r in self.platform.posts
+                if c == channel and "answer:" not in r.title]
+
+    def reveals(self, channel: str = "quiz") -> list[tuple[dt.datetime, str]]:
+        return [(t, r.title.split(" · ")[1]) for c, t, r in self.platform.posts
+                if c == channel and "answer:" in r.title]
+
+    async def right_and_wrong(self, day: str, channel: str = "quiz") -> tuple[int, int]:
+        """Button positions of the right option and of a wrong one, from the bank itself."""
+        assert self.store
+        record = next(d for d in await self.store.daily_days(TENANT, channel) if d.day == day)
+        question = shipped_bank().get(record.question_id)
+        right = next(i for i, o in enumerate(record.order) if question.options[o].correct)
+        return right, (right + 1) % len(record.order)
+
+    async def answer(self, user: str, day: str, right: bool, channel: str = "quiz") -> str:
+        assert self.service
+        good, bad = await self.right_and_wrong(day, channel)
+        done = await self.service.press(f"daily:{day}:{good if right else bad}", "console",
+                                        "club", channel, user, user.capitalize())
+        await self.settle()
+        return done.title
+
+
+@pytest.fixture
+async def world(knowledge, tmp_path):  # noqa: ANN001
+    from bot.clock import FakeClock
+
+    clock = FakeClock(dt.datetime(2026, 3, 10, 6, 0, tzinfo=UTC))
+    w = DailyWorld(clock, tmp_path / "data", knowledge, Platform(clock))
+    await w.start()
+    yield w
+    if w.service is not None:
+        await w.stop()
+
+
+def at(day: dt.date, hour: int, minute: int = 0, zone: ZoneInfo = BERLIN) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+
+
+async def test_a_month_of_daily_questions_across_the_spring_dst_change(world):
+    """Berlin moves to summer time on 29 March 2026: 09:00 local is 08:00 UTC, then 07:00."""
+    await world.daily(time="09:00", timezone="Europe/Berlin")
+    first = dt.date(2026, 3, 10)
+    days = [first + dt.timedelta(days=n) for n in range(31)]
+    for n, day in enumerate(days):
+        await world.run_until(at(day, 12).astimezone(UTC))
+        assert await world.answer("ann", day.isoformat(), right=True) == "Answer " \
+            f"{'ABCDE'[(await world.right_and_wrong(day.isoformat()))[0]]} recorded"
+        await world.answer("bob", day.isoformat(), right=n % 3 != 2)  # wrong every third day
+    await world.run_until(at(days[-1] + dt.timedelta(days=1), 9, 30).astimezone(UTC))
+
+    posted = world.questions()
+    assert [d for _, d in posted] == [d.isoformat() for d in days] + ["2026-04-10"]
+    assert {t.astimezone(BERLIN).strftime("%H:%M") for t, _ in posted} == {"09:00"}
+    assert {t.astimezone(UTC).hour for t, _ in posted if t.date() < dt.date(2026, 3, 29)} == {8}
+    assert {t.astimezone(UTC).hour for t, _ in posted if t.date() > dt.date(2026, 3, 29)} == {7}
+    # Each day is revealed once, when the next question is posted, and before it.
+    reveals = world.reveals()
+    assert [d for _, d in reveals] == [d.isoformat() for d in days]
+    order = [(c, r.title) for c, _, r in world.platform.posts]
+    for day in days[1:]:
+        shown = [i for i, (_, title) in enumerate(order) if day.isoformat() in title]
+        previous = [i for i, (_, title) in enumerate(order)
+                    if (day - dt.timedelta(days=1)).isoformat() in title and "answer:" in title]
+        assert previous[0] < shown[0]
+    # Scores: 100 a right answer, on the leaderboard; misses join the review queue.
+    board = {e.user_id: e for e in await world.store.leaderboard(TENANT, "quiz")}
+    assert (board["ann"].points, board["ann"].correct, board["ann"].answered) == (3100, 31, 31)
+    assert (board["bob"].points, board["bob"].answered) == (2100, 31)
+    assert len(await world.store.review_queue(TENANT, "bob")) >= 1
+    streaks = {s.user_id: s for s in await world.store.daily_streaks(TENANT, "quiz")}
+    assert (streaks["ann"].current, streaks["ann"].best) == (31, 31)
+    assert (streaks["bob"].current, streaks["bob"].best) == (1, 2)
+    last = world.platform.posts[-2][2]  # the reveal of 9 April, before the 10 April question
+    assert "Ann 🔥31" in last.plain_text() and "Why" in [s.heading for s in last.sections]
+
+
+async def test_restart_mid_day_keeps_the_question_and_its_answers(world):
+    await world.daily(time="09:00", timezone="UTC")
+    day = "2026-03-10"
+    await world.run_until(dt.datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    assert await world.answer("ann", day, right=True) != "You already answered"
+    await world.crash()  # mid-day: the process dies
+    await world.restart_at(dt.datetime(2026, 3, 10, 14, 0, tzinfo=UTC))
+    assert len(world.questions()) == 1  # not posted again after the restart
+    assert (await world.answer("ann", day, right=False)).startswith("You already answered")
+    await world.answer("bob", day, right=True)
+    await world.stop()  # and a graceful restart, too
+    await world.start()
+    await world.run_until(dt.datetime(2026, 3, 11, 9, 1, tzinfo=UTC))
+    assert [d for _, d in world.questions()] == ["2026-03-10", "2026-03-11"]
+    (reveal_time, _), = world.reveals()
+    assert reveal_time - dt.datetime(2026, 3, 11, 9, 0, tzinfo=UTC) < dt.timedelta(seconds=1)
+    reveal = next(r for _, _, r in world.platform.posts if "answer:" in r.title)
+    assert "Ann, Bob (2 of 2)" in reveal.plain_text()
+    board = {e.user_id: e.points for e in await world.store.leaderboard(TENANT, "quiz")}
+    assert board == {"ann": 100, "bob": 100}  # counted once, whatever the restarts
+
+
+async def test_a_crash_between_closing_and_revealing_reveals_once_and_scores_once(world):
+    await world.daily(time="09:00", timezone="UTC")
+    await world.run_until(dt.datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    await world.answer("ann", "2026-03-10", right=True)
+    await world.store.close_daily(TENANT, "quiz", "2026-03-10")  # the close's commit...
+    await world.crash()  # ...and the process dies before posting the reveal
+    await world.restart_at(dt.datetime(2026, 3, 10, 11, 0, tzinfo=UTC))
+    assert len(world.reveals()) == 1
+    await world.run_until(dt.datetime(2026, 3, 11, 9, 30, tzinfo=UTC))
+    assert len(world.reveals()) == 1
+    board = {e.user_id: e.points for e in await world.store.leaderboard(TENANT, "quiz")}
+    assert board == {"ann": 100}
+
+
+async def test_missed_days_are_posted_late_within_the_grace_or_skipped_with_a_note(world):
+    await world.daily(time="09:00", timezone="UTC")  # grace: 6 hours
+    await world.run_until(dt.datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    await world.crash()
+    await world.restart_at(dt.datetime(2026, 3, 11, 11, 0, tzinfo=UTC))  # 2 h late
+    when, day = world.questions()[-1]
+    assert day == "2026-03-11" and when - dt.datetime(2026, 3, 11, 11, 0, tzinfo=UTC) < dt.timedelta(seconds=1)
+    late = world.platform.posts[-1][2]
+    assert "posted late" in late.footer
+    assert [d for _, d in world.reveals()] == ["2026-03-10"]  # closed while down: revealed now
+    await world.crash()
+    await world.restart_at(dt.datetime(2026, 3, 14, 18, 0, tzinfo=UTC))  # 12th-14th missed
+    assert [d for _, d in world.questions()] == ["2026-03-10", "2026-03-11"]
+    assert [d for _, d in world.reveals()] == ["2026-03-10", "2026-03-11"]
+    status = await world.service.status(TENANT, "quiz")
+    assert status.sub.skipped == ("2026-03-12", "2026-03-13", "2026-03-14")
+    assert "Skipped" in status.sub.note and "grace" in status.sub.note
+    await world.run_until(dt.datetime(2026, 3, 15, 9, 30, tzinfo=UTC))
+    when, day = world.questions()[-1]
+    assert day == "2026-03-15" and when - dt.datetime(2026, 3, 15, 9, 0, tzinfo=UTC) < dt.timedelta(seconds=1)
+    days = [d for _, d in world.questions()]
+    assert len(days) == len(set(days))
+
+
+async def test_a_set_closing_time_reveals_the_same_day_and_refuses_later_answers(world):
+    await world.daily(time="08:00", close="18:00", timezone="Europe/Berlin")
+    await world.run_until(dt.datetime(2026, 3, 10, 16, 0, tzinfo=UTC))  # 17:00 Berlin
+    await world.answer("ann", "2026-03-10", right=True)
+    await world.run_until(dt.datetime(2026, 3, 10, 17, 30, tzinfo=UTC))
+    (when, day), = world.reveals()
+    assert day == "2026-03-10" and when - dt.datetime(2026, 3, 10, 17, 0, tzinfo=UTC) < dt.timedelta(seconds=1)
+    assert (await world.answer("bob", "2026-03-10", right=True)).endswith("has closed")
+
+
+async def test_repeated_autumn_hour_posts_once(world):
+    """02:30 happens twice in Berlin on 25 October 2026."""
+    world.clock.set(dt.datetime(2026, 10, 22, tzinfo=UTC))
+    await world.daily(time="02:30", timezone="Europe/Berlin")
+    await world.run_until(dt.datetime(2026, 10, 28, tzinfo=UTC))
+    days = [d for _, d in world.questions()]
+    assert days == ["2026-10-22", "2026-10-23", "2026-10-24", "2026-10-25", "2026-10-26",
+                    "2026-10-27"]
