@@ -84,6 +84,11 @@ async def world(knowledge, tmp_path):  # noqa: ANN001
         await w.stop()
 
 
+def near(when: dt.datetime, expected: dt.datetime) -> bool:
+    """Within the second after ``expected`` (posts are paced a millisecond apart)."""
+    return dt.timedelta(0) <= when - expected < dt.timedelta(seconds=1)
+
+
 def at(day: dt.date, hour: int, minute: int = 0, zone: ZoneInfo = BERLIN) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
@@ -141,7 +146,7 @@ async def test_restart_mid_day_keeps_the_question_and_its_answers(world):
     await world.run_until(dt.datetime(2026, 3, 11, 9, 1, tzinfo=UTC))
     assert [d for _, d in world.questions()] == ["2026-03-10", "2026-03-11"]
     (reveal_time, _), = world.reveals()
-    assert reveal_time - dt.datetime(2026, 3, 11, 9, 0, tzinfo=UTC) < dt.timedelta(seconds=1)
+    assert near(reveal_time, dt.datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
     reveal = next(r for _, _, r in world.platform.posts if "answer:" in r.title)
     assert "Ann, Bob (2 of 2)" in reveal.plain_text()
     board = {e.user_id: e.points for e in await world.store.leaderboard(TENANT, "quiz")}
@@ -168,7 +173,7 @@ async def test_missed_days_are_posted_late_within_the_grace_or_skipped_with_a_no
     await world.crash()
     await world.restart_at(dt.datetime(2026, 3, 11, 11, 0, tzinfo=UTC))  # 2 h late
     when, day = world.questions()[-1]
-    assert day == "2026-03-11" and when - dt.datetime(2026, 3, 11, 11, 0, tzinfo=UTC) < dt.timedelta(seconds=1)
+    assert day == "2026-03-11" and near(when, dt.datetime(2026, 3, 11, 11, 0, tzinfo=UTC))
     late = world.platform.posts[-1][2]
     assert "posted late" in late.footer
     assert [d for _, d in world.reveals()] == ["2026-03-10"]  # closed while down: revealed now
@@ -181,7 +186,7 @@ async def test_missed_days_are_posted_late_within_the_grace_or_skipped_with_a_no
     assert "Skipped" in status.sub.note and "grace" in status.sub.note
     await world.run_until(dt.datetime(2026, 3, 15, 9, 30, tzinfo=UTC))
     when, day = world.questions()[-1]
-    assert day == "2026-03-15" and when - dt.datetime(2026, 3, 15, 9, 0, tzinfo=UTC) < dt.timedelta(seconds=1)
+    assert day == "2026-03-15" and near(when, dt.datetime(2026, 3, 15, 9, 0, tzinfo=UTC))
     days = [d for _, d in world.questions()]
     assert len(days) == len(set(days))
 
@@ -192,7 +197,7 @@ async def test_a_set_closing_time_reveals_the_same_day_and_refuses_later_answers
     await world.answer("ann", "2026-03-10", right=True)
     await world.run_until(dt.datetime(2026, 3, 10, 17, 30, tzinfo=UTC))
     (when, day), = world.reveals()
-    assert day == "2026-03-10" and when - dt.datetime(2026, 3, 10, 17, 0, tzinfo=UTC) < dt.timedelta(seconds=1)
+    assert day == "2026-03-10" and near(when, dt.datetime(2026, 3, 10, 17, 0, tzinfo=UTC))
     assert (await world.answer("bob", "2026-03-10", right=True)).endswith("has closed")
 
 
