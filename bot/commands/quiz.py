@@ -268,9 +268,10 @@ def _when(when: dt.datetime, now: dt.datetime) -> str:
         return "now"
     if left < dt.timedelta(hours=1):
         return f"in {max(1, round(left.total_seconds() / 60))} min"
-    if left < dt.timedelta(days=2):
+    if left < dt.timedelta(hours=23, minutes=30):
         return f"in {round(left.total_seconds() / 3600)} h"
-    return f"in {round(left.total_seconds() / 86400)} days"
+    days = round(left.total_seconds() / 86400)
+    return f"in {days} day{'s' if days != 1 else ''}"
 
 
 @_needs_quiz_button
