@@ -209,3 +209,92 @@ async def test_repeated_autumn_hour_posts_once(world):
     days = [d for _, d in world.questions()]
     assert days == ["2026-10-22", "2026-10-23", "2026-10-24", "2026-10-25", "2026-10-26",
                     "2026-10-27"]
+
+
+def core_for(world):  # noqa: ANN001, ANN201
+    from bot.core import Core
+
+    core = Core(knowledge=world.knowledge, clock=world.clock)
+    core.services.update(daily=world.service, store=world.store)
+    return core
+
+
+async def test_daily_commands_subscribe_status_unsubscribe(world):
+    from bot.models import Context, Visibility
+
+    core = core_for(world)
+    member = Context(platform="console", user_id="ann", user_name="Ann", channel_id="quiz",
+                     tenant_id="club")
+    mod = Context(platform="console", user_id="mo", user_name="Mo", channel_id="quiz",
+                  tenant_id="club", is_manager=True)
+    refused = await core.handle_text("/quiz daily subscribe time:08:00", member)
+    assert refused.is_error and "channel managers" in refused.title
+    bad = await core.handle_text("/quiz daily subscribe time:25:00 timezone:Mars/Base "
+                                 "topic:cooking", mod)
+    assert bad.is_error and bad.plain_text().count("•") == 3
+    saved = await core.handle_text("/quiz daily subscribe time:7pm timezone:berlin topic:jax",
+                                   mod)
+    assert saved.title == "Daily question saved", saved.plain_text()
+    assert "19:00 (Europe/Berlin)" in saved.plain_text() and "jax" in saved.plain_text()
+    status = await core.handle_text("/quiz daily status", member)
+    fields = {f.name: f.value for f in status.fields}
+    assert status.visibility is Visibility.PRIVATE
+    assert fields["Next question"].startswith("Tue 10 Mar 2026, 19:00 CET")
+    assert fields["Last question"] == "none yet"
+    await world.run_until(dt.datetime(2026, 3, 10, 18, 30, tzinfo=UTC))
+    (_, _, posted), = world.platform.posts
+    assert world.service.bank.get(
+        (await world.store.daily_days(TENANT, "quiz"))[0].question_id).topic == "jax"
+    assert "Open until Wed 11 Mar 19:00 (Europe/Berlin)" in posted.footer
+    fields = {f.name: f.value for f in (await core.handle_text("/quiz daily", member)).fields}
+    assert fields["Last question"] == "2026-03-10: open for answers"
+    gone = await core.handle_text("/quiz daily unsubscribe", mod)
+    assert gone.title == "Daily question stopped"
+    # The open question still closes and is revealed at its time, and nothing more is posted.
+    await world.run_until(dt.datetime(2026, 3, 13, tzinfo=UTC))
+    assert [d for _, d in world.reveals()] == ["2026-03-10"]
+    assert len(world.questions()) == 1
+    none = await core.handle_text("/quiz daily status", member)
+    assert none.title == "No daily question here"
+
+
+async def test_the_daily_question_in_the_console_with_letter_buttons(world):
+    import io
+
+    from rich.console import Console
+
+    from adapters.console import ConsoleAdapter
+
+    buffer = io.StringIO()
+    console = ConsoleAdapter(core_for(world), Console(file=buffer, width=120),
+                             tenant_id="club")
+    world.service.outbox.register("console", console)
+    await console.handle_line(":as mo admin")
+    await console.handle_line(":in #quiz")
+    saved = await console.handle_line("/quiz daily subscribe time:09:00 timezone:UTC")
+    assert saved is not None and saved.title == "Daily question saved"
+    await world.run_until(dt.datetime(2026, 3, 10, 9, 5, tzinfo=UTC))
+    right, wrong = await world.right_and_wrong("2026-03-10")
+    await console.handle_line(":as ann")
+    first = await console.handle_line("ABCDE"[right].lower())
+    again = await console.handle_line("ABCDE"[wrong].lower())
+    assert first is not None and first.title == f"Answer {'ABCDE'[right]} recorded"
+    assert again is not None and again.title.startswith("You already answered")
+    await world.run_until(dt.datetime(2026, 3, 11, 9, 5, tzinfo=UTC))
+    out = buffer.getvalue()
+    assert "Daily question · 2026-03-10 (closed) (updated)" in out
+    assert "answer: " + "ABCDE"[right] in out and "ann (1 of 1)" in out
+    late = await console.handle_line("ABCDE"[right].lower())  # now on the 11 March question
+    assert late is not None and late.title.startswith("Answer")
+
+
+async def test_forget_removes_daily_answers_and_streaks(world):
+    await world.daily(time="09:00", timezone="UTC")
+    await world.run_until(dt.datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    await world.answer("ann", "2026-03-10", right=True)
+    await world.run_until(dt.datetime(2026, 3, 11, 10, 0, tzinfo=UTC))
+    await world.answer("ann", "2026-03-11", right=True)
+    assert await world.store.daily_streaks(TENANT, "quiz")
+    assert await world.store.forget_user(TENANT, "ann") >= 3  # totals, weekly, streak, answer
+    assert await world.store.daily_streaks(TENANT, "quiz") == []
+    assert await world.store.daily_answers(TENANT, "quiz", "2026-03-11") == []
