@@ -152,10 +152,8 @@ class DailyService:
     # ------------------------------------------------------------------ subscriptions
 
     async def subscribe(self, tenant: Tenant, sub: DailySub) -> DailySub:
-        old = await self.store.get_daily_sub(tenant, sub.channel_id)
-        if old is not None:
-            sub = dataclasses.replace(sub, created_at=old.created_at)
-        saved = await self.store.upsert_daily_sub(tenant, sub)
+        """Store (or change) the channel's daily question and schedule it from now on."""
+        saved = await self.store.upsert_daily_sub(tenant, sub, keep_created=True)
         await self._schedule(tenant, saved, catch_up=False)
         return saved
 

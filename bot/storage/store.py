@@ -452,11 +452,18 @@ class Store:
 
     # ------------------------------------------------------------------ daily question
 
-    async def upsert_daily_sub(self, tenant: Tenant, sub: DailySub) -> DailySub:
+    async def upsert_daily_sub(
+        self, tenant: Tenant, sub: DailySub, *, keep_created: bool = False
+    ) -> DailySub:
+        """Store a channel's daily question; ``keep_created`` keeps the first creation time
+        of a subscription that is being changed (days before it are never caught up)."""
         _check_tenant(tenant)
+        p = self._write(tenant, "scores")
+        old = p["daily_subs"].get(sub.channel_id)
+        if keep_created and old is not None and old.get("created_at"):
+            sub = dataclasses.replace(sub, created_at=str_to_dt(old["created_at"]))
         if sub.created_at is None:
             sub = dataclasses.replace(sub, created_at=self._clock.now())
-        p = self._write(tenant, "scores")
         p.put("daily_subs", daily.sub_to_doc(sub))
         await self._commit(p)
         return sub
