@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.storage import AnswerRecord, Tenant
 from tests.adapters.fakes.slack_api import Running, button_values, visible_text
+from tests.adapters.test_discord_daily import advance_until
 
 TENANT = Tenant("slack", "T1")
 
@@ -46,13 +47,11 @@ async def test_a_daily_question_round_on_slack(tmp_path):
             assert confirmation.ephemeral and "recorded" in visible_text(confirmation.message)
 
             await clock.advance(24 * 3600)
-            (update,) = await h.fake.wait_for("chat.update")
+            await advance_until(clock, lambda: len(h.fake.of("chat.postMessage")) >= 3)
+            posts = h.fake.of("chat.postMessage")  # the question, its reveal, day 2's question
+            (update,) = h.fake.of("chat.update")
             assert question.reply and update.data["ts"] == question.reply["ts"]
             assert not button_values(update.data)  # a closed question takes no more clicks
-            await clock.advance(1)  # posts are paced on the clock
-            await h.fake.wait_for("chat.postMessage", 2)  # the reveal...
-            await clock.advance(1)
-            posts = await h.fake.wait_for("chat.postMessage", 3)  # ...then day 2's question
             assert "answer:" in visible_text(posts[1].data)
             assert "1 of 1" in visible_text(posts[1].data)
             assert "Daily question · 2026-01-06" in visible_text(posts[2].data)
