@@ -155,6 +155,7 @@ class DailyService:
         """Store (or change) the channel's daily question and schedule it from now on."""
         saved = await self.store.upsert_daily_sub(tenant, sub, keep_created=True)
         await self._schedule(tenant, saved, catch_up=False)
+        await self._close_jobs(tenant, sub.channel_id)  # a new time may not close them
         return saved
 
     async def unsubscribe(self, tenant: Tenant, channel_id: str) -> bool:
@@ -162,10 +163,13 @@ class DailyService:
         removed = await self.store.delete_daily_sub(tenant, channel_id)
         if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
             self.scheduler.remove_job(job_id(tenant, channel_id))
-        for day in await self.store.daily_days(tenant, channel_id):
-            if day.status == "open":  # no next question will close it now
-                await self._schedule_close(tenant, day)
+        await self._close_jobs(tenant, channel_id)  # no next question will close them now
         return removed
+
+    async def _close_jobs(self, tenant: Tenant, channel_id: str) -> None:
+        for day in await self.store.daily_days(tenant, channel_id):
+            if day.status == "open":
+                await self._schedule_close(tenant, day)
 
     async def status(self, tenant: Tenant, channel_id: str) -> Status | None:
         sub = await self.store.get_daily_sub(tenant, channel_id)
@@ -255,7 +259,9 @@ class DailyService:
         """A job to close the day at its time, unless the next question's run will: that run
         closes the open day first, so the reveal always comes before the new question."""
         sub = await self.store.get_daily_sub(tenant, day.channel_id)
-        if sub is not None and sub.enabled and sub.close is None:
+        if sub is not None and sub.enabled and sub.close is None and next_fire(
+                _schedule(sub.time, sub.timezone),
+                day.closes_at - dt.timedelta(seconds=1)) == day.closes_at:
             return
         self.scheduler.add_job(
             self._close_job, DateTrigger(run_date=day.closes_at),

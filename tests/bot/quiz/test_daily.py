@@ -191,6 +191,17 @@ async def test_missed_days_are_posted_late_within_the_grace_or_skipped_with_a_no
     assert len(days) == len(set(days))
 
 
+async def test_moving_the_time_later_the_same_day_does_not_post_twice(world):
+    await world.daily(time="09:00", timezone="UTC")
+    await world.run_until(dt.datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    await world.daily(time="15:00", timezone="UTC")  # a manager changes it after the post
+    await world.run_until(dt.datetime(2026, 3, 11, 16, 0, tzinfo=UTC))
+    assert [(t.hour, d) for t, d in world.questions()] == [
+        (9, "2026-03-10"), (15, "2026-03-11")]
+    (when, day), = world.reveals()  # still at the closing time it was posted with
+    assert day == "2026-03-10" and near(when, dt.datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
+
+
 async def test_a_set_closing_time_reveals_the_same_day_and_refuses_later_answers(world):
     await world.daily(time="08:00", close="18:00", timezone="Europe/Berlin")
     await world.run_until(dt.datetime(2026, 3, 10, 16, 0, tzinfo=UTC))  # 17:00 Berlin

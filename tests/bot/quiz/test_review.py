@@ -43,8 +43,8 @@ async def test_a_month_of_practice_spaces_reviews_out_until_learned(world):
     await miss(world)
     first = await world.say("/quiz review")
     assert first.title == "Nothing due right now" and "in 10 min" in first.plain_text()
-    gaps = []
-    while True:
+    gaps: list[dt.timedelta] = []
+    for _ in range(12):  # a bound, so a question that is never learned fails, not hangs
         world.clock.set(await due_date(world) if gaps else start + dt.timedelta(minutes=10))
         asked = await world.say("/quiz review")
         assert asked.visibility is Visibility.PRIVATE and asked.title.startswith("Review")
@@ -56,6 +56,8 @@ async def test_a_month_of_practice_spaces_reviews_out_until_learned(world):
         gaps.append(await due_date(world) - world.clock.now())
         assert "It comes back in" in reply.plain_text()
         assert (await world.say("/quiz review")).title == "Nothing due right now"
+    else:
+        raise AssertionError(f"not learned after 12 right answers: {gaps}")
     # Each right answer pushes the next review further out; three weeks away means learned.
     assert gaps[0] == dt.timedelta(days=1)
     assert all(a < b for a, b in zip(gaps, gaps[1:], strict=False)), gaps
@@ -96,6 +98,31 @@ async def test_pressing_the_same_answer_twice_counts_once(world):
     assert again.title == "You already answered that one"
     (card,) = await world.store.review_cards(TENANT, "ann")
     assert (card.reviews, card.correct) == (1, 1)
+
+
+async def test_two_presses_at_once_count_once(world):
+    import asyncio
+
+    await miss(world)
+    world.clock.set(world.clock.now() + dt.timedelta(minutes=10))
+    asked = await world.say("/quiz review")
+    button = right_button(world, asked)
+    replies = await asyncio.gather(*(world.core.press(button, world.ctx("ann"))
+                                     for _ in range(3)))
+    assert sorted(r.title for r in replies) == [
+        "Right!", "You already answered that one", "You already answered that one"]
+    (card,) = await world.store.review_cards(TENANT, "ann")
+    assert (card.reviews, card.correct) == (1, 1)
+
+
+async def test_the_store_saves_a_card_only_over_the_version_it_was_read_at(world):
+    from bot.storage import ReviewCard
+
+    card = ReviewCard(QID, {"state": 1}, misses=1, reviews=1, correct=1)
+    assert await world.store.save_review_card(TENANT, "ann", card, expected_reviews=0)
+    assert not await world.store.save_review_card(TENANT, "ann", card, expected_reviews=0)
+    (stored,) = await world.store.review_cards(TENANT, "ann")
+    assert stored.reviews == 1
 
 
 async def test_the_queue_survives_a_restart(world, knowledge, tmp_path):  # noqa: ANN001
