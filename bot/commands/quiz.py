@@ -246,14 +246,20 @@ async def review(request: Request, core: Core, manager: QuizManager) -> Response
                               "Spacing the practice out is what makes it stick.")
     item, question = chosen[0]
     reviews = item.stored.reviews
-    buttons = render.option_buttons(question, lambda i: f"review:{question.id}:{reviews}:{i}")
+    shown, _ = practice.shuffled(question, _review_seed(ctx, question.id, str(reviews)))
+    buttons = render.option_buttons(shown, lambda i: f"review:{question.id}:{reviews}:{i}")
     rest = len(chosen) - 1
-    text = f"{question.prompt}\n{render.options_text(question)}"
+    text = f"{question.prompt}\n{render.options_text(shown)}"
     return render.private(
         f"Review · missed {item.stored.misses}× · {question.topic}",
         f"{text}\n\n{rest} more due after this one." if rest else text,
         buttons,
     )
+
+
+def _review_seed(ctx: Context, question_id: str, reviews: str) -> str:
+    """Options are shuffled anew for each review of a question, the same way on a re-run."""
+    return f"{ctx.platform}:{ctx.tenant_id}:{ctx.user_id}:{question_id}:{reviews}"
 
 
 async def _practice(manager: QuizManager, ctx: Context) -> list[practice.Practice]:
@@ -292,6 +298,8 @@ async def press_review(button_id: str, ctx: Context, core: Core,
         return render.private("You already answered that one",
                               "Your first answer counted. /quiz review shows what is due next.")
     now = core.clock.now()
+    if seen is not None:  # buttons made before shuffling (no count) show the bank's order
+        question, _ = practice.shuffled(question, _review_seed(ctx, qid, seen))
     correct = next(i for i, o in enumerate(question.options) if o.correct)
     outcome = practice.answer(item, int(option) == correct, now)
     if not await manager.store.save_review_card(_tenant(ctx), ctx.user_id, outcome.saved,

@@ -34,6 +34,7 @@ from bot.logs import log_context
 from bot.models import Response, Section, Visibility
 from bot.quiz import render
 from bot.quiz.bank import QuestionBank, bank_key
+from bot.quiz.review import shuffled
 from bot.storage import (
     DailyAnswer,
     DailyClose,
@@ -296,7 +297,7 @@ class DailyService:
                 sub, note=f"No question matches the topic '{sub.topic}'; nothing was posted "
                           f"on {day}."))
             return
-        order = _order(question, f"{tenant.platform}:{tenant.id}:{channel_id}:{day}")
+        _, order = shuffled(question, f"{tenant.platform}:{tenant.id}:{channel_id}:{day}")
         closes = self._closes_at(sub, fired, now)
         for attempt, delay in enumerate((*RETRY_DELAYS, None), 1):
             record = DailyDay(channel_id, day, "posting", question.id, order, now, closes,
@@ -423,13 +424,6 @@ class DailyService:
         log.warning("daily question for %s/%s: %s", tenant.platform, channel_id, note)
         await self.store.upsert_daily_sub(tenant, dataclasses.replace(
             sub, skipped=skipped, note=note))
-
-
-def _order(question: Question, seed: str) -> tuple[int, ...]:
-    """The options' order on the buttons: shuffled, fixed per channel and day."""
-    order = list(range(len(question.options)))
-    random.Random(seed).shuffle(order)
-    return tuple(order)
 
 
 def _local(when: dt.datetime, zone: str) -> str:

@@ -12,11 +12,13 @@ Nothing here does I/O or reads a clock: callers pass ``now`` and store what come
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, replace
 
 from fsrs import Card, Rating, Scheduler
 
 from bot.storage import ReviewCard, ReviewItem
+from knowledge.schema import Question
 
 LEARNED_AFTER = dt.timedelta(days=21)
 STEP = dt.timedelta(minutes=10)
@@ -103,3 +105,12 @@ def answer(item: Practice, correct: bool, now: dt.datetime) -> Outcome:
         learned_at=now if learned else None,
     )
     return Outcome(saved, correct, card.due, learned)
+
+
+def shuffled(question: Question, seed: str) -> tuple[Question, tuple[int, ...]]:
+    """The question with its options in a seeded order, and that order (the bank index shown
+    at each position), so a repeated question does not keep its answer in one place."""
+    order = list(range(len(question.options)))
+    random.Random(seed).shuffle(order)
+    shown = question.model_copy(update={"options": [question.options[i] for i in order]})
+    return shown, tuple(order)

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.storage import AnswerRecord, Tenant
 from tests.adapters.fakes.slack_api import Running, button_values, visible_text
 from tests.adapters.test_discord_daily import advance_until
+from tests.bot.quiz.test_review import right_position
 
 TENANT = Tenant("slack", "T1")
 
@@ -74,7 +75,7 @@ async def test_review_practice_on_slack_is_private(tmp_path):
             assert shown.ephemeral
             values = button_values(shown.message)
             question = app.quiz.bank.get("jx-immutable")
-            good = next(i for i, o in enumerate(question.options) if o.correct)
+            good = right_position(app.quiz.bank, visible_text(shown.message), "jx-immutable")
             h.latest["C1"].append(shown.message)
             (reply,) = await h.press_shown(f"review:jx-immutable:0:{good}", user="U2",
                                            channel="C1")

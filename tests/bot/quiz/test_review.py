@@ -23,10 +23,18 @@ async def miss(world, question: str = QID, user: str = "ann") -> None:  # noqa: 
         correct=False, points=0, answered_at=world.clock.now()))
 
 
+def right_position(bank, text: str, question_id: str) -> int:  # noqa: ANN001
+    """Where the right option is shown, read from the options as the person reads them."""
+    question = bank.get(question_id)
+    answer = next(o.text for o in question.options if o.correct)
+    (found,) = [i for i in range(len(question.options)) if f"{'ABCDE'[i]}) {answer}" in text]
+    return found
+
+
 def right_button(world, response, right: bool = True) -> str:  # noqa: ANN001
-    question = world.manager.bank.get(response.buttons[0].id.split(":")[1])
-    good = next(i for i, o in enumerate(question.options) if o.correct)
-    return response.buttons[good if right else (good + 1) % len(question.options)].id
+    qid = response.buttons[0].id.split(":")[1]
+    good = right_position(world.manager.bank, response.plain_text(), qid)
+    return response.buttons[good if right else (good + 1) % len(response.buttons)].id
 
 
 async def due_date(world, user: str = "ann") -> dt.datetime:  # noqa: ANN001
@@ -125,6 +133,20 @@ async def test_the_store_saves_a_card_only_over_the_version_it_was_read_at(world
     assert stored.reviews == 1
 
 
+async def test_options_are_shuffled_per_review_and_the_same_on_a_rerun(world):
+    await miss(world)
+    world.clock.set(world.clock.now() + dt.timedelta(minutes=10))
+    first = await world.say("/quiz review")
+    assert (await world.say("/quiz review")).plain_text() == first.plain_text()
+    orders = set()
+    for _ in range(4):  # each right answer makes the next review a new shuffle
+        asked = await world.say("/quiz review")
+        orders.add(tuple(b.label for b in asked.buttons))
+        await world.core.press(right_button(world, asked), world.ctx("ann"))
+        world.clock.set(await due_date(world))
+    assert len(orders) > 1
+
+
 async def test_the_queue_survives_a_restart(world, knowledge, tmp_path):  # noqa: ANN001
     await miss(world, "jx-what")
     await miss(world)
@@ -167,8 +189,8 @@ async def test_practice_in_the_console_with_letter_buttons(world):
     await console.handle_line(":as ann")
     await console.handle_line(":in #study")
     asked = await console.handle_line("/quiz review")
-    question = world.manager.bank.get(QID)
-    letter = "ABCDE"[next(i for i, o in enumerate(question.options) if o.correct)]
+    assert asked is not None
+    letter = "ABCDE"[right_position(world.manager.bank, asked.plain_text(), QID)]
     reply = await console.handle_line(letter.lower())
     assert asked is not None and reply is not None and reply.title == "Right!"
     assert "only ann sees this" in buffer.getvalue() and "comes back in 1 day" in \
