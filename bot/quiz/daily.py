@@ -202,14 +202,16 @@ class DailyService:
         if found is None or found.status not in ("open", "closed", "revealed"):
             return Press("That daily question is gone", "/quiz daily status shows what is on.")
         if found.status != "open" or now > found.closes_at:
-            return Press("That daily question has closed",
-                         "The answer is revealed in the channel. A new one comes tomorrow.")
+            return _closed()
         question = self._question(tenant, found.question_id)
         if question is None or not 0 <= option < len(found.order):
             return Press("That option does not exist", "")
         correct = question.options[found.order[option]].correct
         answer = DailyAnswer(user_id, user_name, option, correct, now)
-        if not await self.store.save_daily_answer(tenant, channel_id, day, answer):
+        outcome = await self.store.save_daily_answer(tenant, channel_id, day, answer)
+        if outcome == "closed":
+            return _closed()
+        if outcome == "answered":
             mine = next(a for a in await self.store.daily_answers(tenant, channel_id, day)
                         if a.user_id == user_id)
             return Press(f"You already answered {render.LETTERS[mine.option]}",
@@ -424,6 +426,11 @@ class DailyService:
         log.warning("daily question for %s/%s: %s", tenant.platform, channel_id, note)
         await self.store.upsert_daily_sub(tenant, dataclasses.replace(
             sub, skipped=skipped, note=note))
+
+
+def _closed() -> Press:
+    return Press("That daily question has closed",
+                 "The answer is revealed in the channel. A new one comes tomorrow.")
 
 
 def _local(when: dt.datetime, zone: str) -> str:

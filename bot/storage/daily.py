@@ -76,15 +76,20 @@ def update_day(p: Partition, channel_id: str, day: str, **changes: Any) -> None:
         p.put("daily_days", {**old, **changes})
 
 
-def answer(p: Partition, channel_id: str, day: str, a: DailyAnswer) -> bool:
-    """Store a first answer; False (nothing written) when the person already answered."""
+def answer(p: Partition, channel_id: str, day: str, a: DailyAnswer) -> str:
+    """Store a first answer to an open day: 'recorded', else (nothing written) 'answered'
+    when the person already answered, or 'closed' when the day is no longer open (so an
+    answer confirmed is always one the close counts)."""
+    doc = p["daily_days"].get(channel_id, day)
+    if doc is None or doc["status"] != "open":
+        return "closed"
     if p["daily_answers"].get(channel_id, day, a.user_id) is not None:
-        return False
+        return "answered"
     p.put("daily_answers", {
         "channel_id": channel_id, "day": day, "user_id": a.user_id, "user_name": a.user_name,
         "option": a.option, "correct": a.correct, "answered_at": dt_to_str(a.answered_at),
     })
-    return True
+    return "recorded"
 
 
 def answers(p: Partition | None, channel_id: str, day: str) -> list[DailyAnswer]:

@@ -523,14 +523,15 @@ class Store:
 
     async def save_daily_answer(
         self, tenant: Tenant, channel_id: str, day: str, answer: DailyAnswer
-    ) -> bool:
-        """Store a first answer durably; False when the person had answered already."""
+    ) -> str:
+        """Store a first answer to an open day durably: 'recorded'; or, writing nothing,
+        'answered' (the person had answered) or 'closed' (the day is not open)."""
         _check_tenant(tenant)
         p = self._write(tenant, "scores")
-        if not daily.answer(p, channel_id, day, answer):
-            return False
-        await self._commit(p)
-        return True
+        outcome = daily.answer(p, channel_id, day, answer)
+        if outcome == "recorded":
+            await self._commit(p)
+        return outcome
 
     async def daily_answers(self, tenant: Tenant, channel_id: str, day: str) -> list[DailyAnswer]:
         return daily.answers(self._read(tenant, "scores"), channel_id, day)

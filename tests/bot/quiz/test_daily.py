@@ -309,3 +309,15 @@ async def test_forget_removes_daily_answers_and_streaks(world):
     assert await world.store.forget_user(TENANT, "ann") >= 3  # totals, weekly, streak, answer
     assert await world.store.daily_streaks(TENANT, "quiz") == []
     assert await world.store.daily_answers(TENANT, "quiz", "2026-03-11") == []
+
+
+async def test_an_answer_is_never_confirmed_for_a_day_already_closed(world):
+    from bot.storage import DailyAnswer
+
+    await world.daily(time="09:00", timezone="UTC")
+    await world.run_until(dt.datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    late = DailyAnswer("cy", "Cy", 0, True, world.clock.now())
+    assert await world.store.close_daily(TENANT, "quiz", "2026-03-10") is not None
+    assert await world.store.save_daily_answer(TENANT, "quiz", "2026-03-10", late) == "closed"
+    assert (await world.answer("cy", "2026-03-10", right=True)).endswith("has closed")
+    assert await world.store.close_daily(TENANT, "quiz", "2026-03-10") is None  # once only
