@@ -137,18 +137,16 @@ class DailyService:
         return [*running, *(t for t in self._notes if not t.done())]
 
     async def stop(self) -> None:
+        """No new runs. A shared scheduler is the digests' to stop (their graceful stop lets
+        runs under way finish, daily ones included); one of its own is shut down."""
         if not self.scheduler.running:
             return
         for job in self.scheduler.get_jobs():
             if job.id.startswith(PREFIX):
                 job.remove()
         if self._own_scheduler:
-            running = self.busy()
-            self.scheduler.pause()
-            if running:
-                await asyncio.wait(running, timeout=5.0)
             self.scheduler.shutdown(wait=False)
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs via call_soon
 
     # ------------------------------------------------------------------ subscriptions
 
