@@ -84,7 +84,8 @@ async def open_app(settings: Settings, clock: Clock | None = None, *,
     # The daily question runs on the digests' scheduler: one scheduler, one claim rule.
     daily = DailyService(store, outbox, bank, clock, grace=digests.grace,
                          scheduler=digests.scheduler,
-                         default_timezone=digests.default_timezone)
+                         default_timezone=digests.default_timezone,
+                         load_imports=quiz.questions_for)
     core.services.update(store=store, outbox=outbox, quiz=quiz, digests=digests, daily=daily)
     return App(core, outbox, store, quiz, digests, daily)
 

@@ -72,7 +72,9 @@ async def _subscribe(request: Request, tenant: Tenant, service: DailyService) ->
         if isinstance(found, Match) and (found.exact or _close_enough(raw, found.key)):
             values["timezone"] = found.key
         else:
-            problems.append(f"timezone '{raw}' is not a time zone I know")
+            hint = _zones().complete(raw.strip().replace(" ", "_"), limit=3)
+            problems.append(f"timezone '{raw}' is not a time zone I know"
+                            + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
     if (raw := request.option("topic")) is not None:
         found = TOPIC_NAMES.resolve(raw)
         if isinstance(found, Match):

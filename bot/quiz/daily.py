@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -92,8 +93,10 @@ class DailyService:
     def __init__(self, store: Store, outbox: Outbox, bank: QuestionBank, clock: Clock, *,
                  grace: dt.timedelta = dt.timedelta(hours=6),
                  scheduler: ClockedScheduler | None = None,
-                 default_timezone: str = "UTC") -> None:
+                 default_timezone: str = "UTC",
+                 load_imports: Callable[[str, str], Awaitable[None]] | None = None) -> None:
         self.store = store
+        self._load_imports = load_imports  # a server's own questions (the quiz manager's)
         self.default_timezone = default_timezone  # for subscriptions that name no zone
         self.outbox = outbox
         self.bank = bank
@@ -201,7 +204,7 @@ class DailyService:
             return Press("That daily question is gone", "/quiz daily status shows what is on.")
         if found.status != "open" or now > found.closes_at:
             return _closed()
-        question = self._question(tenant, found.question_id)
+        question = await self._question(tenant, found.question_id)
         if question is None or not 0 <= option < len(found.order):
             return Press("That option does not exist", "")
         correct = question.options[found.order[option]].correct
@@ -377,8 +380,11 @@ class DailyService:
 
     async def _post_reveal(self, tenant: Tenant, closed: DailyClose) -> None:
         day = closed.day
-        question = self._question(tenant, day.question_id)
-        if question is not None:
+        question = await self._question(tenant, day.question_id)
+        if question is None:  # removed from the server's imports since: still say who won
+            await self.outbox.post(tenant.platform, tenant.id, day.channel_id,
+                                   gone_message(closed))
+        else:
             if day.message_id:
                 await self.outbox.edit(tenant.platform, tenant.id, day.channel_id, day.message_id,
                                        closed_message(question, day, len(closed.answers)))
@@ -390,6 +396,8 @@ class DailyService:
 
     async def _pick(self, tenant: Tenant, sub: DailySub, day: str) -> Question | None:
         """A question for the day, the same one whatever the restarts, not a recent one."""
+        if self._load_imports is not None:
+            await self._load_imports(tenant.platform, tenant.id)
         pool = self.bank.available(bank_key(tenant.platform, tenant.id), sub.topic)
         if not pool:
             return None
@@ -399,7 +407,9 @@ class DailyService:
         rng = random.Random(f"{tenant.platform}:{tenant.id}:{sub.channel_id}:{day}")
         return rng.choice(sorted(fresh, key=lambda q: q.id))
 
-    def _question(self, tenant: Tenant, question_id: str) -> Question | None:
+    async def _question(self, tenant: Tenant, question_id: str) -> Question | None:
+        if self._load_imports is not None:
+            await self._load_imports(tenant.platform, tenant.id)
         return self.bank.get(question_id, bank_key(tenant.platform, tenant.id))
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
@@ -462,19 +472,27 @@ def closed_message(question: Question, day: DailyDay, count: int) -> Response:
     )
 
 
-def reveal_message(question: Question, closed: DailyClose) -> Response:
-    day = closed.day
-    position = next(i for i, o in enumerate(day.order) if question.options[o].correct)
+def _got_it(closed: DailyClose) -> Section:
     right = [a.user_name or a.user_id for a in closed.answers if a.correct]
     shown = ", ".join(right[:NAMES_SHOWN]) + (
         f" and {len(right) - NAMES_SHOWN} more" if len(right) > NAMES_SHOWN else "")
     total = len(closed.answers)
-    sections = [
-        Section(question.explanation, heading="Why"),
-        Section(f"{shown} ({len(right)} of {total})" if right
-                else ("Nobody this time." if total else "Nobody answered."),
-                heading="Got it right"),
-    ]
+    return Section(f"{shown} ({len(right)} of {total})" if right
+                   else ("Nobody this time." if total else "Nobody answered."),
+                   heading="Got it right")
+
+
+def gone_message(closed: DailyClose) -> Response:
+    return Response(title=f"Daily question · {closed.day.day} · closed",
+                    sections=(Section("This question has since been removed from the "
+                                      "server's questions, so its answer is not shown."),
+                              _got_it(closed)))
+
+
+def reveal_message(question: Question, closed: DailyClose) -> Response:
+    day = closed.day
+    position = next(i for i, o in enumerate(day.order) if question.options[o].correct)
+    sections = [Section(question.explanation, heading="Why"), _got_it(closed)]
     streaks = [s for s in closed.streaks if s.current >= 2]
     if streaks:
         sections.append(Section(", ".join(f"{s.user_name or s.user_id} 🔥{s.current}"

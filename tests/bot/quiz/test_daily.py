@@ -10,7 +10,7 @@ import pytest
 
 from bot.delivery import Outbox
 from bot.quiz.daily import DailyService
-from bot.storage import DailySub, Store, Tenant
+from bot.storage import DailyDay, DailySub, Store, Tenant
 from tests.bot.digests.conftest import Platform, World, shipped_bank
 
 TENANT = Tenant("console", "club")
@@ -321,3 +321,47 @@ async def test_an_answer_is_never_confirmed_for_a_day_already_closed(world):
     assert await world.store.save_daily_answer(TENANT, "quiz", "2026-03-10", late) == "closed"
     assert (await world.answer("cy", "2026-03-10", right=True)).endswith("has closed")
     assert await world.store.close_daily(TENANT, "quiz", "2026-03-10") is None  # once only
+
+
+async def test_a_servers_own_question_is_revealed_after_a_restart(knowledge, tmp_path):  # noqa: ANN001
+    """Imported questions load lazily; the reveal after a restart must still find them."""
+    import yaml
+
+    from bot.app import open_app
+    from bot.clock import FakeClock
+    from bot.config import Settings
+    from bot.models import Context
+    from tests.bot.quiz.conftest import Recorder
+
+    own = {"questions": [{
+        "id": "club-daily", "topic": "pytorch", "difficulty": 1,
+        "prompt": "Which framework does our club's course use?",
+        "options": [{"text": "PyTorch", "correct": True}, {"text": "Caffe"}],
+        "explanation": "The course notes say so.", "source": "club course notes"}]}
+    clock = FakeClock(dt.datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")
+    mod = Context(platform="console", user_id="mo", user_name="Mo", channel_id="quiz",
+                  tenant_id="club", is_manager=True)
+    app = await open_app(settings, clock)
+    try:
+        imported = await app.core.handle_text(
+            f"/quiz import content:\"{yaml.safe_dump(own, default_flow_style=True).strip()}\"",
+            mod)
+        assert imported.title.startswith("Imported 1"), imported.plain_text()
+        await app.store.claim_daily(TENANT, DailyDay(
+            "quiz", "2026-03-10", "posting", "club-daily", (1, 0), clock.now(),
+            clock.now() + dt.timedelta(hours=2)))
+        await app.store.update_daily_day(TENANT, "quiz", "2026-03-10", status="open")
+    finally:
+        await app.close()
+    clock.set(dt.datetime(2026, 3, 10, 12, 0, tzinfo=UTC))  # closed while the bot was down
+    app = await open_app(settings, clock)
+    recorder = Recorder()
+    app.outbox.register("console", recorder)
+    try:
+        await app.start_schedules()
+        (post,) = await recorder.wait_posts(1)
+        assert post.title == "Daily question · 2026-03-10 · answer: B) PyTorch"
+        assert "The course notes say so." in post.plain_text()
+    finally:
+        await app.close()
