@@ -32,9 +32,16 @@ from bot.digests.schedule import last_fire, next_fire, trigger_for
 from bot.digests.scheduler import ClockedScheduler
 from bot.digests.service import RETRY_DELAYS
 from bot.logs import log_context
-from bot.models import Response, Section, Visibility
 from bot.quiz import render
 from bot.quiz.bank import QuestionBank, bank_key
+from bot.quiz.daily_render import (
+    PREFIX,
+    closed_message,
+    gone_message,
+    local_time,
+    question_message,
+    reveal_message,
+)
 from bot.quiz.review import shuffled
 from bot.storage import (
     DailyAnswer,
@@ -50,10 +57,8 @@ from knowledge.schema import Question
 
 log = logging.getLogger("framework_coach.daily")
 
-PREFIX = "daily"
 MAX_CATCH_UP = dt.timedelta(days=60)  # how far back a restart looks for skipped days
 RECENT = 30  # a channel's daily question does not repeat within this many days
-NAMES_SHOWN = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +225,7 @@ class DailyService:
         sub = await self.store.get_daily_sub(tenant, channel_id)
         return Press(f"Answer {render.LETTERS[option]} recorded",
                      f"The answer and who got it right are revealed "
-                     f"{_local(found.closes_at, sub.timezone if sub else 'UTC')}.")
+                     f"{local_time(found.closes_at, sub.timezone if sub else 'UTC')}.")
 
     # ------------------------------------------------------------------ scheduling
 
@@ -309,7 +314,7 @@ class DailyService:
             if not await self.store.claim_daily(tenant, record):
                 log.info("daily question %s for %s already claimed", day, channel_id)
                 return
-            message = question_message(question, record, sub)
+            message = question_message(question, record, sub.timezone)
             delivery = await self.outbox.post(tenant.platform, tenant.id, channel_id, message,
                                               paced=False)
             if delivery.ok:
@@ -430,7 +435,7 @@ class DailyService:
         skipped = tuple(sorted({*sub.skipped, *days}))[-30:]
         hours = self.grace.total_seconds() / 3600
         note = (f"Skipped {', '.join(days)}: the bot was offline until "
-                f"{_local(now, sub.timezone)}, past the {hours:g}-hour grace for a late post.")
+                f"{local_time(now, sub.timezone)}, past the {hours:g}-hour grace for a late post.")
         log.warning("daily question for %s/%s: %s", tenant.platform, channel_id, note)
         await self.store.upsert_daily_sub(tenant, dataclasses.replace(
             sub, skipped=skipped, note=note))
@@ -439,69 +444,3 @@ class DailyService:
 def _closed() -> Press:
     return Press("That daily question has closed",
                  "The answer is revealed in the channel. A new one comes tomorrow.")
-
-
-def _local(when: dt.datetime, zone: str) -> str:
-    local = when.astimezone(ZoneInfo(zone))
-    return f"{local:%a %d %b %H:%M} ({zone})"
-
-
-# --------------------------------------------------------------------------- messages
-
-
-def question_message(question: Question, day: DailyDay, sub: DailySub) -> Response:
-    shown = question.model_copy(update={"options": [question.options[i] for i in day.order]})
-    late = " (posted late: the bot was offline at its time)" if day.late else ""
-    return Response(
-        title=f"Daily question · {day.day} · {question.topic} · "
-              f"{render.DIFFICULTY[question.difficulty]}",
-        sections=(Section(question.prompt), Section(render.options_text(shown))),
-        buttons=render.option_buttons(shown, lambda i: f"{PREFIX}:{day.day}:{i}"),
-        footer=f"Open until {_local(day.closes_at, sub.timezone)}{late} · your first answer "
-               "counts · answers stay private until the reveal",
-    )
-
-
-def closed_message(question: Question, day: DailyDay, count: int) -> Response:
-    lines = [f"{render.LETTERS[i]}) {question.options[o].text}"
-             + (" ✓" if question.options[o].correct else "") for i, o in enumerate(day.order)]
-    return Response(
-        title=f"Daily question · {day.day} (closed)",
-        sections=(Section(question.prompt), Section("\n".join(lines))),
-        footer=f"{count} answer{'s' if count != 1 else ''} · closed",
-    )
-
-
-def _got_it(closed: DailyClose) -> Section:
-    right = [a.user_name or a.user_id for a in closed.answers if a.correct]
-    shown = ", ".join(right[:NAMES_SHOWN]) + (
-        f" and {len(right) - NAMES_SHOWN} more" if len(right) > NAMES_SHOWN else "")
-    total = len(closed.answers)
-    return Section(f"{shown} ({len(right)} of {total})" if right
-                   else ("Nobody this time." if total else "Nobody answered."),
-                   heading="Got it right")
-
-
-def gone_message(closed: DailyClose) -> Response:
-    return Response(title=f"Daily question · {closed.day.day} · closed",
-                    sections=(Section("This question has since been removed from the "
-                                      "server's questions, so its answer is not shown."),
-                              _got_it(closed)))
-
-
-def reveal_message(question: Question, closed: DailyClose) -> Response:
-    day = closed.day
-    position = next(i for i, o in enumerate(day.order) if question.options[o].correct)
-    sections = [Section(question.explanation, heading="Why"), _got_it(closed)]
-    streaks = [s for s in closed.streaks if s.current >= 2]
-    if streaks:
-        sections.append(Section(", ".join(f"{s.user_name or s.user_id} 🔥{s.current}"
-                                          for s in streaks[:10]), heading="Daily streaks"))
-    return Response(
-        title=f"Daily question · {day.day} · answer: {render.LETTERS[position]}) "
-              f"{question.options[day.order[position]].text}",
-        sections=tuple(sections),
-        footer=f"Source: {question.source} · right answers score 100 points on the "
-               "leaderboard · missed ones join your /quiz review",
-        visibility=Visibility.CHANNEL,
-    )
