@@ -3,6 +3,7 @@ files: a month of days across a DST change, restarts mid-day and across missed d
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,20 @@ class DailyWorld(World):
         await self.service.start()
         await self.settle()
         return self.service
+
+    async def settle(self) -> None:
+        """The digests' settle, until nothing is left in flight: a scheduler wake-up queued by
+        a job's last step (``add_job``) runs after that job is done, and may start a run or
+        a timer; both must be seen before the clock moves on."""
+        while True:
+            await super().settle()
+            for _ in range(3):
+                await asyncio.sleep(0)
+            timer = self.service.scheduler._timer if self.service else None
+            busy = [f for f in (self.service.busy() if self.service else [])
+                    if f not in self.clock.parked]
+            if not busy and (timer is None or timer.done() or timer in self.clock.parked):
+                return
 
     async def restart_at(self, when: dt.datetime) -> None:
         """Start again at ``when`` and let the resume (late reveals, late posts) finish."""
