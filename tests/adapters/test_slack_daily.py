@@ -66,18 +66,19 @@ async def test_review_practice_on_slack_is_private(tmp_path):
     clock = FakeClock(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))
     app = await open_app(Settings(_env_file=None, data_dir=tmp_path / "data"), clock)
     try:
+        qid = sorted(app.quiz.bank.shipped)[0]
         await app.store.record_answer(TENANT, AnswerRecord(
-            channel_id="C1", user_id="U2", user_name="U2", question_id="jx-immutable",
+            channel_id="C1", user_id="U2", user_name="U2", question_id=qid,
             correct=False, points=0, answered_at=clock.now() - dt.timedelta(hours=1)))
         async with Running(app.core, pacer=Pacer(per_channel=0, overall=0)) as h:
             h.fake.users["U2"] = {"id": "U2"}
             (shown,) = await h.command_shown("/quiz review", user="U2", channel="C1")
             assert shown.ephemeral
             values = button_values(shown.message)
-            question = app.quiz.bank.get("jx-immutable")
-            good = right_position(app.quiz.bank, visible_text(shown.message), "jx-immutable")
+            question = app.quiz.bank.get(qid)
+            good = right_position(app.quiz.bank, visible_text(shown.message), qid)
             h.latest["C1"].append(shown.message)
-            (reply,) = await h.press_shown(f"review:jx-immutable:0:{good}", user="U2",
+            (reply,) = await h.press_shown(f"review:{qid}:0:{good}", user="U2",
                                            channel="C1")
             assert len(values) == len(question.options)
             assert reply.ephemeral and "Right!" in visible_text(reply.message)

@@ -14,12 +14,19 @@ from bot.storage import AnswerRecord, Tenant
 from .conftest import make_world
 
 TENANT = Tenant("console", "club")
-QID = "jx-immutable"
+QID = "jx-immutable"  # any shipped question would do; missing, the first one is used
 
 
-async def miss(world, question: str = QID, user: str = "ann") -> None:  # noqa: ANN001
+def qid(world, n: int = 0) -> str:  # noqa: ANN001
+    """A shipped question: ``QID`` first, then others in id order (the bank may change)."""
+    ids = sorted(world.manager.bank.shipped, key=lambda i: (i != QID, i))
+    return ids[n]
+
+
+async def miss(world, question: str | None = None, user: str = "ann") -> None:  # noqa: ANN001
     await world.store.record_answer(TENANT, AnswerRecord(
-        channel_id="study", user_id=user, user_name=user.capitalize(), question_id=question,
+        channel_id="study", user_id=user, user_name=user.capitalize(),
+        question_id=question or qid(world),
         correct=False, points=0, answered_at=world.clock.now()))
 
 
@@ -126,7 +133,7 @@ async def test_two_presses_at_once_count_once(world):
 async def test_the_store_saves_a_card_only_over_the_version_it_was_read_at(world):
     from bot.storage import ReviewCard
 
-    card = ReviewCard(QID, {"state": 1}, misses=1, reviews=1, correct=1)
+    card = ReviewCard(qid(world), {"state": 1}, misses=1, reviews=1, correct=1)
     assert await world.store.save_review_card(TENANT, "ann", card, expected_reviews=0)
     assert not await world.store.save_review_card(TENANT, "ann", card, expected_reviews=0)
     (stored,) = await world.store.review_cards(TENANT, "ann")
@@ -148,7 +155,7 @@ async def test_options_are_shuffled_per_review_and_the_same_on_a_rerun(world):
 
 
 async def test_the_queue_survives_a_restart(world, knowledge, tmp_path):  # noqa: ANN001
-    await miss(world, "jx-what")
+    await miss(world, qid(world, 1))
     await miss(world)
     world.clock.set(world.clock.now() + dt.timedelta(minutes=10))
     asked = await world.say("/quiz review")
@@ -190,7 +197,7 @@ async def test_practice_in_the_console_with_letter_buttons(world):
     await console.handle_line(":in #study")
     asked = await console.handle_line("/quiz review")
     assert asked is not None
-    letter = "ABCDE"[right_position(world.manager.bank, asked.plain_text(), QID)]
+    letter = "ABCDE"[right_position(world.manager.bank, asked.plain_text(), qid(world))]
     reply = await console.handle_line(letter.lower())
     assert asked is not None and reply is not None and reply.title == "Right!"
     assert "only ann sees this" in buffer.getvalue() and "comes back in 1 day" in \
