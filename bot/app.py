@@ -16,6 +16,7 @@ from bot.core import Core
 from bot.delivery import Outbox
 from bot.digests.service import DigestService
 from bot.quiz.bank import QuestionBank
+from bot.quiz.daily import DailyService
 from bot.quiz.manager import QuizManager
 from bot.storage import DataDirLocked, Store
 from bot.trends import collector
@@ -38,14 +39,19 @@ class App:
     store: Store | None = None
     quiz: QuizManager | None = None
     digests: DigestService | None = None
+    daily: DailyService | None = None
 
     async def start_schedules(self) -> None:
         """Start the digest scheduler and resume quizzes: only for a long-running bot."""
         if self.digests is not None:
             await self.digests.start()
+        if self.daily is not None:
+            await self.daily.start()
 
     async def close(self) -> None:
         """Stop timers, then flush and release storage: nothing acknowledged is lost."""
+        if self.daily is not None:
+            await self.daily.stop()
         if self.digests is not None:
             await self.digests.stop()
         if self.quiz is not None:
@@ -75,8 +81,13 @@ async def open_app(settings: Settings, clock: Clock | None = None, *,
         return App(core, outbox)
     quiz = QuizManager(bank, store, outbox, clock, rng=rng)
     digests = _digest_service(settings, core, store, outbox, bank)
-    core.services.update(store=store, outbox=outbox, quiz=quiz, digests=digests)
-    return App(core, outbox, store, quiz, digests)
+    # The daily question runs on the digests' scheduler: one scheduler, one claim rule.
+    daily = DailyService(store, outbox, bank, clock, grace=digests.grace,
+                         scheduler=digests.scheduler,
+                         default_timezone=digests.default_timezone,
+                         load_imports=quiz.questions_for)
+    core.services.update(store=store, outbox=outbox, quiz=quiz, digests=digests, daily=daily)
+    return App(core, outbox, store, quiz, digests, daily)
 
 
 def _digest_service(settings: Settings, core: Core, store: Store, outbox: Outbox,

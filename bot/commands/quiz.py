@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.commands import _daily
 from bot.commands._shared import with_service
 from bot.matching import Match, Matcher
 from bot.models import (
@@ -22,9 +24,9 @@ from bot.models import (
     user_text,
 )
 from bot.quiz import render
+from bot.quiz import review as practice
 from bot.quiz.bank import TOPICS, bank_key
 from bot.quiz.importer import ImportProblem, cue_warnings, parse_import
-from bot.quiz.review import due_items
 from bot.registry import CommandSpec, OptionSpec
 from bot.storage import Tenant, iso_week
 
@@ -212,14 +214,22 @@ async def stats(request: Request, core: Core, manager: QuizManager) -> Response:
     if not s.answered and not s.games_played:
         return Response(title=f"Quiz stats · {label}",
                         sections=(Section("No answers yet. Join the next /quiz start!"),))
+    review_fields: tuple[FieldItem, ...] = ()
+    if user_id == ctx.user_id:
+        items = await _practice(manager, ctx)
+        due = len(practice.due_now(items, core.clock.now()))
+        review_fields = (FieldItem("Review due", str(due)),
+                         FieldItem("Learned", str(sum(1 for p in items if p.learned))))
     return Response(
         title=f"Quiz stats · {label}",
         fields=(
             FieldItem("Games", str(s.games_played)), FieldItem("Wins", str(s.games_won)),
             FieldItem("Answers", str(s.answered)), FieldItem("Accuracy", f"{s.accuracy:.0%}"),
             FieldItem("Best streak", str(s.best_streak)), FieldItem("Points", str(s.points)),
+            *review_fields,
         ),
-        footer="Across every channel of this server.",
+        footer="Across every channel of this server."
+        + (" /quiz review practises what is due." if review_fields else ""),
     )
 
 
@@ -230,37 +240,88 @@ async def stats(request: Request, core: Core, manager: QuizManager) -> Response:
 async def review(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
     await manager.questions_for(ctx.platform, ctx.tenant_id)
-    items = await manager.store.review_queue(_tenant(ctx), ctx.user_id)
+    items = await _practice(manager, ctx)
+    now = core.clock.now()
     tenant_key = bank_key(ctx.platform, ctx.tenant_id)
-    chosen = [(i, q) for i in due_items(items, core.clock.now())
-              if (q := manager.bank.get(i.question_id, tenant_key)) is not None]
+    chosen = [(p, q) for p in practice.due_now(items, now)
+              if (q := manager.bank.get(p.question_id, tenant_key)) is not None]
     if not chosen:
-        return render.private("Nothing to review", "You have no missed questions waiting. "
-                              "Questions you miss in a quiz come back here, the most-missed "
-                              "first.")
+        upcoming = practice.next_due(items)
+        learned = sum(1 for p in items if p.learned)
+        if upcoming is None:
+            return render.private("Nothing to review", "You have no missed questions waiting. "
+                                  "Questions you miss in a quiz come back here, the most-missed "
+                                  "first." + (f" Learned so far: {learned}." if learned else ""))
+        return render.private("Nothing due right now",
+                              f"Your next review question is due {_when(upcoming, now)}. "
+                              "Spacing the practice out is what makes it stick.")
     item, question = chosen[0]
-    buttons = render.option_buttons(question, lambda i: f"review:{question.id}:{i}")
-    options = render.options_text(question)
+    reviews = item.stored.reviews
+    shown, _ = practice.shuffled(question, _review_seed(ctx, question.id, str(reviews)))
+    buttons = render.option_buttons(shown, lambda i: f"review:{question.id}:{reviews}:{i}")
     rest = len(chosen) - 1
+    text = f"{question.prompt}\n{render.options_text(shown)}"
     return render.private(
-        f"Review · missed {item.misses}× · {question.topic}",
-        f"{question.prompt}\n{options}\n\n{rest} more waiting after this one." if rest
-        else f"{question.prompt}\n{options}",
+        f"Review · missed {item.stored.misses}× · {question.topic}",
+        f"{text}\n\n{rest} more due after this one." if rest else text,
         buttons,
     )
 
 
+def _review_seed(ctx: Context, question_id: str, reviews: str) -> str:
+    """Options are shuffled anew for each review of a question, the same way on a re-run."""
+    return f"{ctx.platform}:{ctx.tenant_id}:{ctx.user_id}:{question_id}:{reviews}"
+
+
+async def _practice(manager: QuizManager, ctx: Context) -> list[practice.Practice]:
+    cards = await manager.store.review_cards(_tenant(ctx), ctx.user_id)
+    misses = await manager.store.review_queue(_tenant(ctx), ctx.user_id)
+    return practice.practice(cards, misses)
+
+
+def _when(when: dt.datetime, now: dt.datetime) -> str:
+    left = when - now
+    if left <= dt.timedelta(0):
+        return "now"
+    if left < dt.timedelta(hours=1):
+        return f"in {max(1, round(left.total_seconds() / 60))} min"
+    if left < dt.timedelta(hours=23, minutes=30):
+        return f"in {round(left.total_seconds() / 3600)} h"
+    days = round(left.total_seconds() / 86400)
+    return f"in {days} day{'s' if days != 1 else ''}"
+
+
 @_needs_quiz_button
 async def press_review(button_id: str, ctx: Context, core: Core,
-               manager: QuizManager) -> Response:
-    _, qid, option = button_id.split(":")
+                       manager: QuizManager) -> Response:
+    """``review:<question>:<reviews so far>:<option>`` (older buttons lack the count)."""
+    parts = button_id.split(":")
+    qid, option = parts[1], parts[-1]
+    seen = parts[2] if len(parts) == 4 else None
     question = manager.bank.get(qid, bank_key(ctx.platform, ctx.tenant_id))
     if question is None or not option.isdigit() or int(option) >= len(question.options):
         return render.private("That review question is gone")
+    item = next((p for p in await _practice(manager, ctx) if p.question_id == qid), None)
+    if item is None or item.learned:
+        return render.private("That question is not in your review queue",
+                              "It was learned or forgotten. /quiz review shows what is due.")
+    if seen is not None and seen != str(item.stored.reviews):
+        return render.private("You already answered that one",
+                              "Your first answer counted. /quiz review shows what is due next.")
+    now = core.clock.now()
+    if seen is not None:  # buttons made before shuffling (no count) show the bank's order
+        question, _ = practice.shuffled(question, _review_seed(ctx, qid, seen))
     correct = next(i for i, o in enumerate(question.options) if o.correct)
-    verdict = "Right!" if int(option) == correct else (
+    outcome = practice.answer(item, int(option) == correct, now)
+    if not await manager.store.save_review_card(_tenant(ctx), ctx.user_id, outcome.saved,
+                                                item.stored.reviews, item.folded_miss):
+        return render.private("You already answered that one",
+                              "Your first answer counted. /quiz review shows what is due next.")
+    verdict = "Right!" if outcome.correct else (
         f"Not quite: the answer is {render.LETTERS[correct]}) {question.options[correct].text}")
-    return render.private(verdict, f"{question.explanation}\nSource: {question.citation}",
+    after = ("Learned: it leaves your review queue." if outcome.learned
+             else f"It comes back {_when(outcome.next_due, now)}.")
+    return render.private(verdict, f"{question.explanation}\nSource: {question.citation}\n{after}",
                           (Button("run:/quiz review", "Next review question",
                                   ButtonStyle.PRIMARY),))
 
@@ -322,7 +383,8 @@ async def press_answer(button_id: str, ctx: Context, core: Core,
     return await manager.press(button_id, ctx)
 
 
-BUTTONS = {"quiz": press_answer, "review": press_review, "forget": press_forget}
+BUTTONS = {"quiz": press_answer, "review": press_review, "forget": press_forget,
+           **_daily.BUTTONS}
 
 
 def _topic_choices(core: Core) -> list[tuple[str, str]]:
@@ -367,7 +429,8 @@ COMMAND = CommandSpec(
                     example="/quiz stats", handler=stats,
                     options=(OptionSpec("user", "Whose stats (default: yours)"),),
                     positional=("user",)),
-        CommandSpec(name="review", description="Privately revisit questions you missed",
+        CommandSpec(name="review",
+                    description="Privately practise missed questions, spaced out until learned",
                     example="/quiz review", handler=review),
         CommandSpec(
             name="import", description="Add this server's own questions (channel managers)",
@@ -377,5 +440,6 @@ COMMAND = CommandSpec(
         ),
         CommandSpec(name="forget", description="Delete everything stored about you",
                     example="/quiz forget", handler=forget),
+        _daily.SUBCOMMAND,
     ),
 )

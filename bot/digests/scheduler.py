@@ -133,7 +133,9 @@ class ClockedScheduler(AsyncIOScheduler):
     def _start_timer(self, wait_seconds: float | None) -> None:
         self._stop_timer()
         if wait_seconds is not None and self._eventloop is not None:
-            self._timer = self._eventloop.create_task(self._wake_after(wait_seconds))
+            # Measured now, not when the task first runs: a fake clock may move in between.
+            due = self.clock.monotonic() + wait_seconds
+            self._timer = self._eventloop.create_task(self._wake_after(due))
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
@@ -141,7 +143,7 @@ class ClockedScheduler(AsyncIOScheduler):
                 self._timer.cancel()
             self._timer = None
 
-    async def _wake_after(self, seconds: float) -> None:
-        await self.clock.sleep(seconds)
+    async def _wake_after(self, due: float) -> None:
+        await self.clock.sleep(due - self.clock.monotonic())
         self._timer = None
         self.wakeup()

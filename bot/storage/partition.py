@@ -46,6 +46,14 @@ SCHEMAS: dict[str, dict[str, TableSpec]] = {
         "totals": TableSpec(("channel_id", "user_id"), ("user_id", "channel_id")),
         "weekly": TableSpec(("channel_id", "user_id", "week"), ("user_id", "week")),
         "reviews": TableSpec(("user_id", "question_id"), ("user_id",)),
+        # spaced-repetition state of a question a user practises (bot/quiz/practice.py)
+        "cards": TableSpec(("user_id", "question_id"), ("user_id",)),
+        # the daily question: in this partition so closing one folds its answers into the
+        # totals in the same commit (bot/quiz/daily.py)
+        "daily_subs": TableSpec(("channel_id",)),
+        "daily_days": TableSpec(("channel_id", "day"), ("channel_id",)),
+        "daily_answers": TableSpec(("channel_id", "day", "user_id"), ("channel_id", "user_id")),
+        "daily_streaks": TableSpec(("channel_id", "user_id"), ("channel_id", "user_id")),
     },
     "trends": {"snapshots": TableSpec(("source", "framework", "metric", "fetched_at"))},
 }

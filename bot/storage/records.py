@@ -194,3 +194,92 @@ class Snapshot:
         if not isinstance(self.value, int | float) or not math.isfinite(self.value):
             raise ValueError(f"Snapshot.value must be a finite number, got {self.value!r}")
         require_aware(self.fetched_at, "Snapshot.fetched_at")
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCard:
+    """A question a user practises: its spaced-repetition state (opaque to the store) plus
+    counts. ``reviews`` changes with every practice answer, so a repeated press is spotted."""
+
+    question_id: str
+    card: dict[str, Any]
+    misses: int = 0
+    reviews: int = 0
+    correct: int = 0
+    learned_at: dt.datetime | None = None
+    channel_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DailySub:
+    """A channel's daily question: posted at ``time`` local time, revealed at ``close`` (or,
+    when None, when the next one is posted)."""
+
+    channel_id: str
+    time: str = "09:00"
+    timezone: str = "UTC"
+    topic: str | None = None
+    close: str | None = None
+    created_by: str = ""
+    created_at: dt.datetime | None = None  # filled in by the store when None
+    enabled: bool = True
+    disabled_reason: str | None = None
+    skipped: tuple[str, ...] = ()  # local days missed while the bot was down (latest last)
+    note: str | None = None  # why the last day was skipped or failed, for status
+
+    def __post_init__(self) -> None:
+        if not self.channel_id:
+            raise ValueError("DailySub.channel_id is required")
+        for name in ("time", "close"):
+            value = getattr(self, name)
+            if value is not None and not _TIME_RE.match(value):
+                raise ValueError(f"{name} must be 'HH:MM', got {value!r}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {self.timezone!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class DailyDay:
+    """One channel's question of one local day: claimed before it is posted (never twice)."""
+
+    channel_id: str
+    day: str  # local date 'YYYY-MM-DD' in the subscription's zone
+    status: str  # posting | open | failed | closed | revealed
+    question_id: str
+    order: tuple[int, ...]  # bank option index shown at each button position
+    claimed_at: dt.datetime
+    closes_at: dt.datetime
+    opened_at: dt.datetime | None = None
+    message_id: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    attempts: int = 1
+    late: bool = False  # posted after its time (a restart inside the grace)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyAnswer:
+    user_id: str
+    user_name: str
+    option: int  # button position pressed
+    correct: bool
+    answered_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DailyStreak:
+    user_id: str
+    user_name: str
+    current: int
+    best: int
+
+
+@dataclass(frozen=True, slots=True)
+class DailyClose:
+    """What closing a day did, for the reveal: every answer, and the streaks after it."""
+
+    day: DailyDay
+    answers: list[DailyAnswer]
+    streaks: list[DailyStreak]

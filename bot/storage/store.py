@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import datetime as dt
 import logging
 import os
 from collections.abc import Iterable, Mapping
@@ -22,7 +23,7 @@ from tinydb import Query, TinyDB
 
 from bot.clock import Clock
 
-from . import digests, scores
+from . import cards, daily, digests, scores
 from .atomic import make_dirs
 from .codec import dt_to_str, json_clone, require_aware, str_to_dt
 from .committer import CommitStats, Committer
@@ -35,11 +36,17 @@ from .records import (
     GLOBAL_PLATFORM,
     GLOBAL_TENANT,
     AnswerRecord,
+    DailyAnswer,
+    DailyClose,
+    DailyDay,
+    DailyStreak,
+    DailySub,
     DigestRecord,
     Fold,
     GameResult,
     LeaderboardEntry,
     QuizSession,
+    ReviewCard,
     ReviewItem,
     Snapshot,
     Subscription,
@@ -439,6 +446,131 @@ class Store:
     async def review_queue(self, tenant: Tenant, user_id: str) -> list[ReviewItem]:
         return scores.review_queue(self._read(tenant, "scores"), user_id)
 
+    # ------------------------------------------------------------------ practice cards
+
+    async def review_cards(self, tenant: Tenant, user_id: str) -> list[ReviewCard]:
+        """Every question the user practises, learned ones included."""
+        p = self._read(tenant, "scores")
+        if p is None:
+            return []
+        found = [cards.to_card(d) for d in p["cards"].where("user_id", user_id)]
+        return sorted(found, key=lambda c: c.question_id)
+
+    async def save_review_card(
+        self, tenant: Tenant, user_id: str, card: ReviewCard, expected_reviews: int,
+        folded_miss: dt.datetime | None = None,
+    ) -> bool:
+        """Save a practised card, and drop the quiz miss it folded in (``folded_miss``, its
+        time), in one commit. False, writing nothing, when the stored card no longer has
+        ``expected_reviews`` reviews: that answer was already counted."""
+        _check_tenant(tenant)
+        p = self._write(tenant, "scores")
+        if not cards.save(p, user_id, card, expected_reviews, dt_to_str(folded_miss),
+                          self._now()):
+            return False
+        await self._commit(p)
+        return True
+
+    # ------------------------------------------------------------------ daily question
+
+    async def upsert_daily_sub(
+        self, tenant: Tenant, sub: DailySub, *, keep_created: bool = False
+    ) -> DailySub:
+        """Store a channel's daily question; ``keep_created`` keeps the first creation time
+        of a subscription that is being changed (days before it are never caught up)."""
+        _check_tenant(tenant)
+        p = self._write(tenant, "scores")
+        old = p["daily_subs"].get(sub.channel_id)
+        if keep_created and old is not None and old.get("created_at"):
+            sub = dataclasses.replace(sub, created_at=str_to_dt(old["created_at"]))
+        if sub.created_at is None:
+            sub = dataclasses.replace(sub, created_at=self._clock.now())
+        p.put("daily_subs", daily.sub_to_doc(sub))
+        await self._commit(p)
+        return sub
+
+    async def get_daily_sub(self, tenant: Tenant, channel_id: str) -> DailySub | None:
+        p = self._read(tenant, "scores")
+        doc = p["daily_subs"].get(channel_id) if p else None
+        return daily.doc_to_sub(doc) if doc else None
+
+    async def delete_daily_sub(self, tenant: Tenant, channel_id: str) -> bool:
+        _check_tenant(tenant)
+        if self._read(tenant, "scores") is None:
+            return False
+        p = self._write(tenant, "scores")
+        removed = p.delete("daily_subs", channel_id)
+        await self._commit(p)
+        return removed
+
+    async def all_daily_subs(self) -> list[tuple[Tenant, DailySub]]:
+        return [
+            (p.tenant, daily.doc_to_sub(d))
+            for p in sorted(self._all("scores"), key=lambda p: (p.tenant.platform, p.tenant.id))
+            for d in sorted(p["daily_subs"], key=lambda d: d["channel_id"])
+        ]
+
+    async def claim_daily(self, tenant: Tenant, day: DailyDay) -> bool:
+        """Durably claim a channel's day before posting its question; False if taken."""
+        _check_tenant(tenant)
+        p = self._write(tenant, "scores")
+        if not daily.claim(p, day, self._now()):
+            return False
+        await self._commit(p)
+        return True
+
+    async def update_daily_day(
+        self, tenant: Tenant, channel_id: str, day: str, **changes: Any
+    ) -> None:
+        """Record what happened to a claimed day (posted: 'open'; 'failed'; 'revealed')."""
+        _check_tenant(tenant)
+        p = self._write(tenant, "scores")
+        clean = {k: dt_to_str(v) if isinstance(v, dt.datetime) else v for k, v in changes.items()}
+        daily.update_day(p, channel_id, day, **clean)
+        await self._commit(p)
+
+    async def daily_days(self, tenant: Tenant, channel_id: str) -> list[DailyDay]:
+        """The channel's recent days, oldest first."""
+        return daily.days(self._read(tenant, "scores"), channel_id)
+
+    async def all_daily_days(self, *statuses: str) -> list[tuple[Tenant, DailyDay]]:
+        """Every tenant's days in one of ``statuses`` (open questions to close after a start)."""
+        return [
+            (p.tenant, daily.doc_to_day(d))
+            for p in self._all("scores")
+            for d in p["daily_days"]
+            if d["status"] in statuses
+        ]
+
+    async def save_daily_answer(
+        self, tenant: Tenant, channel_id: str, day: str, answer: DailyAnswer
+    ) -> str:
+        """Store a first answer to an open day durably: 'recorded'; or, writing nothing,
+        'answered' (the person had answered) or 'closed' (the day is not open)."""
+        _check_tenant(tenant)
+        p = self._write(tenant, "scores")
+        outcome = daily.answer(p, channel_id, day, answer)
+        if outcome == "recorded":
+            await self._commit(p)
+        return outcome
+
+    async def daily_answers(self, tenant: Tenant, channel_id: str, day: str) -> list[DailyAnswer]:
+        return daily.answers(self._read(tenant, "scores"), channel_id, day)
+
+    async def close_daily(self, tenant: Tenant, channel_id: str, day: str) -> DailyClose | None:
+        """Close an open day in one commit: answers scored, streaks moved, day closed. None
+        when it was not open (a second close adds nothing)."""
+        _check_tenant(tenant)
+        p = self._write(tenant, "scores")
+        closed = daily.close(p, channel_id, day, self._now())
+        if closed is None:
+            return None
+        await self._commit(p)
+        return closed
+
+    async def daily_streaks(self, tenant: Tenant, channel_id: str) -> list[DailyStreak]:
+        return daily.streaks(self._read(tenant, "scores"), channel_id)
+
     async def forget_user(self, tenant: Tenant, user_id: str) -> int:
         """Delete the user's scores, reviews and unsaved quiz answers, and drop their name from
         subscriptions they made.
@@ -452,6 +584,7 @@ class Store:
         if self._read(tenant, "scores") is not None:
             p = self._write(tenant, "scores")
             count += scores.forget_user(p, user_id)
+            count += daily.forget(p, user_id)
             touched.append(p)
         if self._read(tenant, "quiz") is not None:
             p = self._write(tenant, "quiz")
