@@ -70,7 +70,7 @@ async def test_review_is_private_and_most_missed_first(world):
     assert review.title.startswith("Review · missed 2×")
     assert world.manager.bank.get("jx-immutable").prompt in review.plain_text()
     assert world.manager.bank.get("jx-what").prompt not in review.plain_text()  # one at a time
-    assert "1 more waiting" in review.plain_text()
+    assert "1 more due after this one." in review.plain_text()
     assert review.buttons[0].id.startswith("review:jx-immutable:")
     question = world.manager.bank.get("jx-immutable")
     good = next(i for i, o in enumerate(question.options) if o.correct)
