@@ -94,6 +94,19 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """An image sent with a response (a digest chart): PNG bytes, its file name, alt text.
+
+    Adapters deliver it as the platform allows (a file upload, an embed image, a saved file);
+    a response must read fully without it, since an upload can fail on its own.
+    """
+
+    data: bytes = field(repr=False)
+    filename: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """What the core answers: adapters render it, they never add content of their own."""
 
@@ -105,6 +118,7 @@ class Response:
     visibility: Visibility = Visibility.CHANNEL
     accent: str | None = None  # a framework id, for per-framework colours
     is_error: bool = False
+    image: Attachment | None = None  # shown with the text where the platform can
 
     def texts(self) -> Iterator[str]:
         """Every piece of visible text, in reading order (for fallbacks, search and tests)."""
