@@ -244,7 +244,7 @@ async def _run(settings: Settings, console: bool) -> int:
         adapters = started
         waiters.add(loop.create_task(stopping.wait()))
         if console or not adapters:
-            terminal = ConsoleAdapter(app.core)
+            terminal = ConsoleAdapter(app.core, charts_dir=settings.data_dir / "charts")
             app.outbox.register(terminal.platform, terminal)
             waiters.add(loop.create_task(terminal.run()))
         resumed = await app.quiz.resume_all() if app.quiz else 0

@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import Delivery
+from bot.models import Attachment
 
 log = logging.getLogger("framework_coach.slack")
 
@@ -44,6 +45,7 @@ PERMANENT = {
     "msg_too_long": "the message is too long for Slack",
     "msg_blocks_too_long": "the message's blocks are too long for Slack",
     "invalid_blocks": "Slack rejected the message layout",
+    "missing_scope": "the app lacks a scope it needs (files:write for charts): reinstall it",
 }
 
 
@@ -106,6 +108,27 @@ class Poster:
 
     async def update(self, channel: str, ts: str, message: dict[str, Any]) -> Delivery:
         return await self._call("chat.update", channel, dict(message, channel=channel, ts=ts))
+
+    async def upload(self, channel: str, image: Attachment) -> Delivery:
+        """Share ``image`` in ``channel`` with ``files_upload_v2`` (files.upload is gone):
+        files.getUploadURLExternal, the bytes to the URL it returns, then
+        files.completeUploadExternal. Needs the files:write scope; ``message_id`` is the
+        file id. Failures are reported, never raised: the text was posted already."""
+        await self.pacer.wait(channel)
+        try:
+            reply = await self.client.files_upload_v2(
+                channel=channel, file=image.data, filename=image.filename,
+                title="Framework trends chart", alt_txt=image.alt,
+            )
+        except SlackApiError as exc:
+            code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            log.warning("chart upload to %s failed: %s", channel, code)
+            return Delivery(ok=False, error=describe(code), permanent=code in PERMANENT)
+        except (SlackRequestError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("chart upload to %s failed: %s", channel, exc)
+            return Delivery(ok=False, error=f"upload: {type(exc).__name__}")
+        file = reply.get("file") or {}
+        return Delivery(ok=True, message_id=file.get("id"))
 
     async def _call(self, method: str, channel: str, payload: dict[str, Any]) -> Delivery:
         attempt = 0

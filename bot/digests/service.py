@@ -31,6 +31,7 @@ from bot.digests.scheduler import ClockedScheduler
 from bot.logs import log_context
 from bot.models import Response
 from bot.storage import DigestRecord, Store, Subscription, Tenant
+from bot.trends.chart import ChartMaker
 from bot.trends.digest import Digest, DigestBuilder
 from bot.trends.render import digest_response
 
@@ -96,6 +97,7 @@ class DigestService:
         )
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._rendered: dict[str, tuple[Digest, Response]] = {}
+        self.charts = ChartMaker()  # one chart per digest version, shared by every channel
         self._notes: set[asyncio.Task[None]] = set()
         self._collecting: asyncio.Task[Any] | None = None
 
@@ -171,11 +173,16 @@ class DigestService:
         return Status(sub, upcoming, last, await self._can_post(tenant, channel_id))
 
     async def digest(self, cadence: str = "weekly") -> tuple[Digest, Response]:
-        """The current digest for a cadence and its rendering, both shared by every channel."""
+        """The current digest for a cadence and its rendering (with its chart), both shared
+        by every channel: a fan-out to thousands of channels renders one chart."""
         digest = await self.builder.build(cadence)
         cached = self._rendered.get(cadence)
         if cached is None or cached[0] is not digest:
-            cached = self._rendered[cadence] = (digest, digest_response(digest))
+            response = digest_response(digest)
+            image = await self.charts.chart(digest)  # None when it failed: text goes alone
+            if image is not None:
+                response = dataclasses.replace(response, image=image)
+            cached = self._rendered[cadence] = (digest, response)
         return cached
 
     # ------------------------------------------------------------------ scheduling
