@@ -75,6 +75,7 @@ class DigestService:
         collect: Callable[[], Awaitable[Any]] | None = None,
         collect_time: str = "05:30",
         default_timezone: str = "UTC",
+        charts: ChartMaker | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -97,7 +98,7 @@ class DigestService:
         )
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._rendered: dict[str, tuple[Digest, Response]] = {}
-        self.charts = ChartMaker()  # one chart per digest version, shared by every channel
+        self.charts = charts or ChartMaker()  # one chart per data version, for every channel
         self._notes: set[asyncio.Task[None]] = set()
         self._collecting: asyncio.Task[Any] | None = None
 

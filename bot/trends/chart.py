@@ -6,8 +6,8 @@ gives the same PNG bytes (no timestamp or version in the file). Sized for a phon
 720 px wide), coloured with the Okabe–Ito palette plus a marker and line style per
 framework, so no reader depends on telling hues apart.
 
-``ChartMaker`` renders once per digest object (the builder hands out one per data version)
-in a worker thread, so a render never stalls the event loop, and a failed render gives
+``ChartMaker`` renders once per data version (a digest rebuilt on the same figures reuses
+the picture) in a worker thread, so a render never stalls the event loop, and a failed render gives
 None: the text digest goes out without a picture.
 """
 
@@ -99,14 +99,18 @@ class ChartMaker:
     def __init__(self) -> None:
         self.renders = 0  # charts actually drawn (tests, benchmarks)
         self.failures = 0
-        self._last: dict[str, tuple[Digest, Attachment | None]] = {}
-        self._lock = asyncio.Lock()
+        self._last: dict[str, tuple[object, Attachment | None]] = {}
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def chart(self, digest: Digest) -> Attachment | None:
+        """The chart of ``digest``'s data. A digest rebuilt with the same figures (the next
+        day, no new data) reuses the last picture: the chart shows data, not the date."""
         key = digest.data.cadence
-        async with self._lock:  # two channels asking at once still cost one render
+        drawn = (digest.data, getattr(digest, "hiring", None),
+                 tuple((f.framework, f.name) for f in digest.figures))
+        async with self._loop_lock():  # two channels asking at once still cost one render
             cached = self._last.get(key)
-            if cached is not None and cached[0] is digest:
+            if cached is not None and cached[0] == drawn:
                 return cached[1]
             try:
                 image: Attachment | None = await asyncio.to_thread(chart_attachment, digest)
@@ -115,8 +119,15 @@ class ChartMaker:
                 log.exception("could not render the trend chart; sending the digest without")
                 self.failures += 1
                 image = None
-            self._last[key] = (digest, image)
+            self._last[key] = (drawn, image)
             return image
+
+    def _loop_lock(self) -> asyncio.Lock:
+        """This loop's lock (a lock belongs to one loop; the cache may outlive it)."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock[0] is not loop:
+            self._lock = (loop, asyncio.Lock())
+        return self._lock[1]
 
 
 # ---------------------------------------------------------------------- panels
