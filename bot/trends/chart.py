@@ -37,7 +37,8 @@ log = logging.getLogger("framework_coach.trends")
 
 FILENAME = "framework-trends.png"
 WIDTH_IN, DPI = 6.0, 120  # 720 px wide: sharp on a phone, small to upload
-PANEL_IN = 2.35  # height per panel
+PANEL_IN = 2.45  # height per panel, its title and date labels included
+TOP_IN, BOTTOM_IN, LEFT_IN, GAP_IN = 0.95, 0.85, 0.95, 0.75  # title, legend; labels, note
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies; marker and dash too.
 STYLE = {
     "pytorch": ("#D55E00", "o", "-"),
@@ -59,20 +60,27 @@ def render_png(data: TrendData, hiring: HiringSeries | None = None,
                           _hiring_panel(hiring), _questions_panel(data)) if p is not None]
     if not panels:
         raise ValueError("no trend data to chart")
-    fig = Figure(figsize=(WIDTH_IN, 1.15 + PANEL_IN * len(panels)), dpi=DPI,
-                 layout="constrained")
+    height = TOP_IN + BOTTOM_IN + PANEL_IN * len(panels)
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     FigureCanvasAgg(fig)
+    # Fixed margins, not a layout engine: the design is fixed, and constrained layout
+    # costs a second full draw (about 40 % of a render).
+    fig.subplots_adjust(left=LEFT_IN / WIDTH_IN, right=1 - 0.2 / WIDTH_IN,
+                        top=1 - TOP_IN / height, bottom=BOTTOM_IN / height,
+                        hspace=GAP_IN / (PANEL_IN - GAP_IN))
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
     for ax, draw in zip(axes, panels, strict=True):
         _style(ax)
         draw(ax, names)
-    fig.suptitle(_title(data, hiring), fontsize=13, fontweight="bold", color=INK)
+    fig.suptitle(_title(data, hiring), fontsize=13, fontweight="bold", color=INK,
+                 y=1 - 0.12 / height, va="top")
     handles = [h for fw in STYLE if (h := _legend_handle(axes, names.get(fw, fw))) is not None]
-    # Above the first panel's title (a figure legend "outside" overlaps the suptitle).
-    axes[0].legend(handles=handles, loc="lower left", bbox_to_anchor=(-0.02, 1.09), ncols=4,
+    # Above the first panel's title, under the figure's.
+    axes[0].legend(handles=handles, loc="lower left", bbox_to_anchor=(-0.15, 1.1), ncols=4,
                    frameon=False, fontsize=10, handlelength=2.4, borderaxespad=0,
                    columnspacing=1.2)
-    fig.supxlabel(_footnote(data, hiring), fontsize=8, color="#555555")
+    fig.supxlabel(_footnote(data, hiring), fontsize=8, color="#555555", y=0.06 / height,
+                  va="bottom")
     buffer = io.BytesIO()
     # No "Software" or date chunk: the same data gives the same bytes.
     fig.savefig(buffer, format="png", metadata={"Software": None})
@@ -88,8 +96,9 @@ def chart_attachment(digest: Digest) -> Attachment:
     what = "Download share and downloads per framework"
     if hiring is not None and hiring.months:
         what += ", share of Hacker News job posts naming each"
-    when = data.as_of.isoformat() if data.as_of else "unknown date"
-    sample = " (sample data)" if data.sample_label else ""
+    newest = newest_drawn(data, hiring)
+    when = newest.isoformat() if newest else "unknown date"
+    sample = " (sample data)" if data.sample_label or (hiring and hiring.sample) else ""
     return Attachment(png, FILENAME, f"{what}, to {when}{sample}.")
 
 
@@ -207,8 +216,7 @@ def _questions_panel(data: TrendData):  # noqa: ANN202
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlim(0, max(shares) * 1.25)
         when = max(p.end for p in latest.values())
-        _title_panel(ax, f"Share of the four's Stack Overflow questions, 30 days to "
-                         f"{_date(when)}")
+        _title_panel(ax, f"Share of Stack Overflow questions (30 days to {_date(when)})")
         ax.grid(axis="y", visible=False)
     return draw
 
@@ -287,12 +295,18 @@ def _per(data: TrendData) -> str:
     return "30-day totals" if data.period_days >= 30 else f"per {data.period_label}"
 
 
-def _title(data: TrendData, hiring: HiringSeries | None) -> str:
-    """Dated by the newest figure drawn, and marked when any of it is sample data."""
+def newest_drawn(data: TrendData, hiring: HiringSeries | None) -> dt.date | None:
+    """The date of the newest figure the chart shows (stars are not drawn)."""
     drawn = [p.end for t in data.frameworks.values() for p in (*t.downloads, *t.questions)]
     if hiring is not None:
         drawn.extend(m.month for m in hiring.months)
-    when = _date(max(drawn)) if drawn else "no date"
+    return max(drawn, default=None)
+
+
+def _title(data: TrendData, hiring: HiringSeries | None) -> str:
+    """Dated by the newest figure drawn, and marked when any of it is sample data."""
+    newest = newest_drawn(data, hiring)
+    when = _date(newest) if newest else "no date"
     sample = data.sample_label or ("Sample data" if hiring is not None and hiring.sample
                                    else None)
     return f"Framework trends to {when}" + (f" · {sample.upper()}" if sample else "")
