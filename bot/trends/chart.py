@@ -17,8 +17,9 @@ import asyncio
 import datetime as dt
 import io
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import MutableMapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -26,7 +27,7 @@ from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from bot.models import Attachment
+from bot.models import Attachment, Response
 
 if TYPE_CHECKING:
     from bot.trends.digest import Digest
@@ -137,6 +138,25 @@ class ChartMaker:
         if self._lock is None or self._lock[0] is not loop:
             self._lock = (loop, asyncio.Lock())
         return self._lock[1]
+
+
+def maker_for(services: MutableMapping[str, Any]) -> ChartMaker:
+    """The running digest service's chart cache (the same picture as the digests), else a
+    process-wide one kept in ``services`` (a bot without a store: the sample's chart)."""
+    found = getattr(services.get("digests"), "charts", None)
+    if isinstance(found, ChartMaker):
+        return found
+    own = services.get("charts")
+    if not isinstance(own, ChartMaker):
+        own = services["charts"] = ChartMaker()
+    return own
+
+
+async def with_chart(services: MutableMapping[str, Any], digest: Digest,
+                     response: Response) -> Response:
+    """``response`` with ``digest``'s chart attached; unchanged if the chart failed."""
+    image = await maker_for(services).chart(digest)
+    return replace(response, image=image) if image is not None else response
 
 
 # ---------------------------------------------------------------------- panels

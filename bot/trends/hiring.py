@@ -188,6 +188,34 @@ async def latest_figures(
     return from_sample(sample)
 
 
+def summary(series: HiringSeries | None, names: Sequence[tuple[str, str]]) -> str | None:
+    """One dated line for a digest or an answer: the latest month's share of posts naming
+    each framework (``names``: id and display name), its change from the month before, and
+    what the figure is. None when there is no month to show."""
+    latest = series.latest if series is not None else None
+    if series is None or latest is None or not latest.posts:
+        return None
+    before = series.months[-2].month if len(series.months) > 1 else None
+    parts = []
+    for fw, name in names:
+        share = latest.share(fw)
+        if share is None:
+            continue
+        change = series.change(fw)
+        since = f" ({change:+.0f} pts from {before:%B})" if change is not None and before else ""
+        parts.append(f"{name} {_pct(share)}{since}")
+    if not parts:
+        return None
+    sample = "Sample data: " if series.sample else ""
+    return (f"{sample}{latest.month:%B %Y}, {latest.posts:,} job posts: " + ", ".join(parts)
+            + ". Share of posts naming each framework in Hacker News “Who is hiring?”: "
+            "one community's job posts, not the market.")
+
+
+def _pct(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.095 or share == 0 else f"{share:.1%}"
+
+
 # ---------------------------------------------------------------------- collecting
 
 

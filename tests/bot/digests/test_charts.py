@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.core import Core
+from bot.models import Context
 from bot.storage import Snapshot
 from bot.trends import chart as chart_module
 from bot.trends.chart import ChartMaker
@@ -60,3 +62,24 @@ async def test_a_failed_chart_never_blocks_the_text(world: World, monkeypatch) -
     digest, _ = await world.service.digest("weekly")
     assert posts[0].plain_text() == digest_response(digest).plain_text()
     assert world.service.charts.failures == 1  # tried once for the version, not per channel
+
+
+async def test_trends_shows_the_digest_chart_rendered_once(world: World, knowledge) -> None:  # noqa: ANN001
+    assert world.service
+    world.service.charts = ChartMaker()
+    core = Core(knowledge=knowledge, clock=world.clock)
+    core.services.update(store=world.store, digests=world.service)
+    everything = await core.handle_text("/trends", Context())
+    jax = await core.handle_text("/trends jax", Context())
+    _, posted = await world.service.digest("weekly")
+    assert everything.image is not None and everything.image.data.startswith(b"\x89PNG")
+    assert jax.image is everything.image is posted.image
+    assert world.service.charts.renders == 1
+
+
+async def test_trends_without_a_data_directory_still_has_the_sample_chart(knowledge) -> None:  # noqa: ANN001
+    core = Core(knowledge=knowledge)
+    reply = await core.handle_text("/trends", Context())
+    again = await core.handle_text("/trends keras", Context())
+    assert reply.image is not None and "sample data" in reply.image.alt
+    assert again.image is reply.image

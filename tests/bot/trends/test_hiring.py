@@ -4,12 +4,16 @@ storage as snapshots, and what a fresh install or a broken API gives."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from bot.storage import Store
 from bot.trends import hiring
+from bot.trends.digest import compose
 from bot.trends.hiring import HiringMonth, HiringSeries, mentions, plain_text
+from bot.trends.render import digest_response
+from bot.trends.series import from_sample
 
 from .conftest import NOW
 
@@ -172,3 +176,43 @@ async def test_without_collected_months_the_sample_or_nothing(knowledge, clock, 
     if shipped is not None:
         assert shipped.sample and len(shipped.months) >= 2
     assert await hiring.latest_figures(None, None) is None
+
+
+# ------------------------------------------------------------------ in the digest
+
+
+NAMES = [("pytorch", "PyTorch"), ("tensorflow", "TensorFlow"), ("keras", "Keras"),
+         ("jax", "JAX")]
+SERIES = HiringSeries((
+    HiringMonth(OCT, 8, {"pytorch": 3, "tensorflow": 1, "keras": 1, "jax": 2}),
+    HiringMonth(NOV, 11, {"pytorch": 2, "tensorflow": 3, "keras": 2, "jax": 2}),
+))
+
+
+def test_summary_is_dated_with_shares_changes_and_what_it_is():
+    assert hiring.summary(SERIES, NAMES) == (
+        "November 2026, 11 job posts: PyTorch 18% (-19 pts from October), "
+        "TensorFlow 27% (+15 pts from October), Keras 18% (+6 pts from October), "
+        "JAX 18% (-7 pts from October). Share of posts naming each framework in Hacker News "
+        "“Who is hiring?”: one community's job posts, not the market.")
+
+
+def test_summary_for_one_framework_small_shares_and_the_sample():
+    small = HiringSeries((HiringMonth(NOV, 400, {"jax": 17}),), sample=True)
+    assert hiring.summary(small, [("jax", "JAX")]).startswith(
+        "Sample data: November 2026, 400 job posts: JAX 4.2%. Share")
+    assert hiring.summary(SERIES, [("keras", "Keras")]).startswith(
+        "November 2026, 11 job posts: Keras 18% (+6 pts from October). Share")
+    assert hiring.summary(None, NAMES) is None
+    assert hiring.summary(HiringSeries(()), NAMES) is None
+
+
+def test_the_digest_text_carries_the_hiring_signal(knowledge):
+    data = from_sample(knowledge.trend_sample, list(knowledge.frameworks))
+    digest = replace(compose(data, knowledge, data.as_of), hiring=SERIES)
+    sections = {s.heading: s.body for s in digest_response(digest).sections}
+    assert sections["Hiring signal"].startswith("November 2026, 11 job posts: PyTorch 18%")
+    only = {s.heading: s.body for s in digest_response(digest, only="jax").sections}
+    assert only["Hiring signal"].startswith("November 2026, 11 job posts: JAX 18% (-7 pts")
+    without = digest_response(replace(digest, hiring=None))
+    assert "Hiring signal" not in {s.heading for s in without.sections}
