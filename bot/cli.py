@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--width", type=int, default=100, help="output width in characters")
     sub.add_parser("discord-invite", help="print the URL that adds the bot to a Discord server")
     trends = sub.add_parser("trends", help="trend data: `trends collect` fetches it now")
-    trends.add_argument("what", choices=["collect"], help="collect: fetch from every source")
+    trends.add_argument("what", choices=["collect", "hiring-sample"],
+                        help="collect: fetch from every source; hiring-sample: print the "
+                             "collected hiring months as knowledge/trends_sample.yaml rows")
     doctor = sub.add_parser("doctor", help="check the configuration, data directory, knowledge "
                             "files and tokens, and say what to fix")
     doctor.add_argument("--offline", action="store_true",
@@ -81,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.trends.collector import collect_command
 
         try:
+            if args.what == "hiring-sample":
+                from bot.trends.hiring import sample_command
+
+                return asyncio.run(sample_command(settings.data_dir, SystemClock(), print))
             return asyncio.run(collect_command(settings, SystemClock(), print))
         except DataDirLocked as exc:
             _cannot_start(err, f"{exc} (stop the bot, or let its daily collection run)")

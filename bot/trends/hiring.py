@@ -212,6 +212,41 @@ def summary(series: HiringSeries | None, names: Sequence[tuple[str, str]]) -> st
             "one community's job posts, not the market.")
 
 
+def sample_yaml(series: HiringSeries, source_date: dt.date) -> str:
+    """Collected months as the ``hiring:`` block of knowledge/trends_sample.yaml, so the
+    shipped sample is real counts made by these rules (``trends hiring-sample``)."""
+    lines = [
+        "hiring:",
+        "  source: hn-algolia",
+        f"  note: Hacker News “Who is hiring?” posts naming each framework (bot/trends/hiring.py"
+        f" rules), counted {source_date.isoformat()}; one community's job posts, not the"
+        " market.",
+        "  rows:",
+    ]
+    for m in series.months:
+        counts = ", ".join(f"{fw}: {n}" for fw, n in m.mentions.items())
+        lines += [f"    - month: {m.month.isoformat()}", f"      posts: {m.posts}",
+                  f"      mentions: {{{counts}}}"]
+    return "\n".join(lines)
+
+
+async def sample_command(data_dir: Any, clock: Any, out: Any) -> int:
+    """``framework-coach trends hiring-sample``: print the collected months as sample YAML
+    (run ``trends collect`` first); 1 when fewer than two months are stored."""
+    from bot.storage import Store
+
+    store = await Store.open(data_dir, clock)
+    try:
+        series = await stored(store)
+    finally:
+        await store.close()
+    if len(series.months) < 2:
+        out("Fewer than two months collected: run `framework-coach trends collect` first.")
+        return 1
+    out(sample_yaml(series, clock.now().date()))
+    return 0
+
+
 def _pct(share: float) -> str:
     return f"{share:.0%}" if share >= 0.095 or share == 0 else f"{share:.1%}"
 

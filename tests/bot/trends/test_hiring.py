@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
+import yaml
 
 from bot.storage import Store
 from bot.trends import hiring
@@ -14,6 +15,7 @@ from bot.trends.digest import compose
 from bot.trends.hiring import HiringMonth, HiringSeries, mentions, plain_text
 from bot.trends.render import digest_response
 from bot.trends.series import from_sample
+from knowledge.schema import HiringSample
 
 from .conftest import NOW
 
@@ -216,3 +218,43 @@ def test_the_digest_text_carries_the_hiring_signal(knowledge):
     assert only["Hiring signal"].startswith("November 2026, 11 job posts: JAX 18% (-7 pts")
     without = digest_response(replace(digest, hiring=None))
     assert "Hiring signal" not in {s.heading for s in without.sections}
+
+
+# ------------------------------------------------------------------ the shipped sample
+
+
+async def test_collected_months_become_a_valid_sample_block(fake, client, frameworks, clock,
+                                                            tmp_path, knowledge):
+    store = await Store.open(tmp_path, clock)
+    try:
+        fetched = await hiring.fetch(client, fake.urls["hn_algolia_url"], frameworks, NOW)
+        await store.add_snapshots(fetched.snapshots)
+    finally:
+        await store.close()
+    lines: list[str] = []
+    assert await hiring.sample_command(tmp_path, clock, lines.append) == 0
+    block = HiringSample.model_validate(yaml.safe_load(lines[0])["hiring"])
+    assert [(r.month, r.posts, r.mentions["pytorch"]) for r in block.rows] == [
+        (SEP, 5, 2), (OCT, 8, 3), (NOV, 11, 2)]
+    sample = knowledge.trend_sample.model_copy(update={"hiring": block})
+    shipped = hiring.from_sample(sample)
+    assert shipped is not None and shipped.sample
+    assert shipped.latest == HiringMonth(
+        NOV, 11, {"pytorch": 2, "tensorflow": 3, "keras": 2, "jax": 2})
+
+
+async def test_no_sample_block_without_two_collected_months(clock, tmp_path):
+    lines: list[str] = []
+    assert await hiring.sample_command(tmp_path, clock, lines.append) == 1
+    assert "trends collect" in lines[0]
+
+
+def test_the_sample_block_is_checked():
+    row = {"month": "2026-11-01", "posts": 10, "mentions": {"jax": 11}}
+    with pytest.raises(ValueError, match="more posts than there are"):
+        HiringSample.model_validate({"source": "hn-algolia", "note": "n", "rows": [
+            {"month": "2026-10-01", "posts": 10, "mentions": {"jax": 1}}, row]})
+    with pytest.raises(ValueError, match="first of a month"):
+        HiringSample.model_validate({"source": "hn-algolia", "note": "n", "rows": [
+            {"month": "2026-10-02", "posts": 10, "mentions": {"jax": 1}},
+            {**row, "mentions": {"jax": 1}}]})
