@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import io
 import logging
+import threading
 from collections.abc import MutableMapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -50,13 +51,19 @@ STYLE = {
 FALLBACK_STYLE = ("#000000", "x", "-")
 NAMES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras", "jax": "JAX"}
 INK, GRID = "#222222", "#DDDDDD"
+# matplotlib promises no thread safety; figures are drawn in worker threads, one at a time.
+_RENDERING = threading.Lock()
 
 
 def render_png(data: TrendData, hiring: HiringSeries | None = None,
                names: dict[str, str] | None = None) -> bytes:
     """The chart as PNG bytes; panels without data are left out. Raises ValueError when
     there is nothing at all to draw."""
-    names = {**NAMES, **(names or {})}
+    with _RENDERING:
+        return _render(data, hiring, {**NAMES, **(names or {})})
+
+
+def _render(data: TrendData, hiring: HiringSeries | None, names: dict[str, str]) -> bytes:
     panels = [p for p in (_share_panel(data), _downloads_panel(data),
                           _hiring_panel(hiring), _questions_panel(data)) if p is not None]
     if not panels:
