@@ -110,9 +110,12 @@ class DigestService:
         Jobs added before ``start`` are stored in one go; added to a running scheduler, each
         would wake it once (10,000 subscriptions, 10,000 wake-ups).
         """
+        cadences: set[str] = set()
         for tenant, sub in await self.store.all_subscriptions():
             if sub.enabled:
                 await self._schedule(tenant, sub, catch_up=True)
+                cadences.add(sub.cadence)
+        self._warm(cadences)
         if self._collect is not None:
             hour, minute = (int(x) for x in self._collect_time.split(":"))
             trigger = CronTrigger(hour=hour, minute=minute, timezone=dt.UTC)
@@ -281,8 +284,28 @@ class DigestService:
         should abandon it at once (what was fetched is already stored) instead of waiting."""
         if self._collect is None or (self._collecting and not self._collecting.done()):
             return
-        self._collecting = asyncio.get_running_loop().create_task(self._collect())
+        self._collecting = asyncio.get_running_loop().create_task(self._collect_and_draw())
         self._collecting.add_done_callback(_report_collection)
+
+    async def _collect_and_draw(self) -> None:
+        assert self._collect is not None
+        await self._collect()
+        subs = await self.store.all_subscriptions()
+        self._warm({sub.cadence for _, sub in subs if sub.enabled})
+
+    def _warm(self, cadences: set[str]) -> None:
+        """Compose and draw the digests now, in the background, so the first post of a
+        fan-out does not wait for the chart (a render takes a few hundred ms)."""
+        for cadence in sorted(cadences):
+            task = asyncio.get_running_loop().create_task(self._draw(cadence))
+            self._notes.add(task)
+            task.add_done_callback(self._notes.discard)
+
+    async def _draw(self, cadence: str) -> None:
+        try:
+            await self.digest(cadence)
+        except Exception:  # the posts will try again; a warm-up must never crash anything
+            log.exception("could not prepare the %s digest ahead of its posts", cadence)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         found = _parse_job_id(event.job_id)

@@ -11,6 +11,7 @@ from bot.trends import chart as chart_module
 from bot.trends.chart import ChartMaker
 from bot.trends.render import digest_response
 
+from . import conftest as digests_conftest
 from .conftest import World
 
 UTC = dt.UTC
@@ -83,3 +84,16 @@ async def test_trends_without_a_data_directory_still_has_the_sample_chart(knowle
     again = await core.handle_text("/trends keras", Context())
     assert reply.image is not None and "sample data" in reply.image.alt
     assert again.image is reply.image
+
+
+async def test_the_chart_is_drawn_at_start_before_any_post_is_due(world: World,
+                                                                   monkeypatch) -> None:  # noqa: ANN001
+    await world.subscribe("news", weekday=0, time="09:00")
+    await world.run_until(dt.datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    await world.stop()
+    fresh = ChartMaker()
+    monkeypatch.setattr(digests_conftest, "shared_charts", fresh)
+    await world.start()  # a restart: the next post is a week away
+    assert fresh.renders == 1 and len(world.platform.posts) == 1
+    await world.run_until(dt.datetime(2026, 3, 9, 10, 0, tzinfo=UTC))
+    assert fresh.renders == 1 and world.platform.posts[-1][2].image is not None
