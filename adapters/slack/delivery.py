@@ -49,6 +49,11 @@ PERMANENT = {
 }
 
 
+# Upload errors that hold for every channel: stop uploading instead of failing each time.
+WORKSPACE_WIDE = {"missing_scope", "not_allowed_token_type", "invalid_auth", "token_revoked",
+                  "account_inactive"}
+
+
 def describe(code: str) -> str:
     """An error code with its explanation, as the core shows it ("not_in_channel: …")."""
     reason = PERMANENT.get(code)
@@ -102,6 +107,7 @@ class Poster:
         self.client = client
         self.pacer = pacer or Pacer()
         self.max_retries = max_retries
+        self.uploads_off: str | None = None  # why uploads stopped (the app lacks files:write)
 
     async def post(self, channel: str, message: dict[str, Any]) -> Delivery:
         return await self._call("chat.postMessage", channel, dict(message, channel=channel))
@@ -114,6 +120,8 @@ class Poster:
         files.getUploadURLExternal, the bytes to the URL it returns, then
         files.completeUploadExternal. Needs the files:write scope; ``message_id`` is the
         file id. Failures are reported, never raised: the text was posted already."""
+        if self.uploads_off is not None:  # a whole fan-out would fail the same way
+            return Delivery(ok=False, error=self.uploads_off, permanent=True)
         await self.pacer.wait(channel)
         try:
             reply = await self.client.files_upload_v2(
@@ -123,6 +131,9 @@ class Poster:
         except SlackApiError as exc:
             code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
             log.warning("chart upload to %s failed: %s", channel, code)
+            if code in WORKSPACE_WIDE:
+                self.uploads_off = describe(code)
+                log.warning("no more chart uploads from this process: %s", self.uploads_off)
             return Delivery(ok=False, error=describe(code), permanent=code in PERMANENT)
         except (SlackRequestError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("chart upload to %s failed: %s", channel, exc)

@@ -117,6 +117,10 @@ async def test_slack_keeps_the_text_when_the_upload_fails(core: Core, chart: Att
         assert result.ok and result.message_id
         assert len(h.fake.of("chat.postMessage")) == 1
         assert h.fake.uploads == {} and h.fake.of("files.completeUploadExternal") == []
+        # The app lacks files:write everywhere: later posts do not try again, text still goes.
+        assert (await h.adapter.deliver("T1", "C3", digest_with(chart))).ok
+        assert len(h.fake.of("files.getUploadURLExternal")) == 1
+        assert len(h.fake.of("chat.postMessage")) == 2
 
 
 # ---------------------------------------------------------------------------- console
