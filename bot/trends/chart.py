@@ -85,7 +85,7 @@ def _render(data: TrendData, hiring: HiringSeries | None, names: dict[str, str])
     handles = [h for fw in STYLE if (h := _legend_handle(axes, names.get(fw, fw))) is not None]
     # Above the first panel's title, under the figure's.
     axes[0].legend(handles=handles, loc="lower left", bbox_to_anchor=(-0.15, 1.1), ncols=4,
-                   frameon=False, fontsize=10, handlelength=2.4, borderaxespad=0,
+                   frameon=False, fontsize=11, handlelength=2.4, borderaxespad=0,
                    columnspacing=1.2)
     fig.supxlabel(_footnote(data, hiring), fontsize=8, color="#555555", y=0.06 / height,
                   va="bottom")
@@ -214,7 +214,8 @@ def _hiring_panel(hiring: HiringSeries | None):  # noqa: ANN202
             if all(y is None for y in ys):
                 continue
             _line(ax, fw, names, months, [y if y is not None else float("nan") for y in ys])
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        top = max((m.share(fw) or 0.0 for m in hiring.months for fw in STYLE), default=0.0)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if top >= 0.05 else 1))
         ax.set_ylim(bottom=0)
         label = " (sample)" if hiring.sample else ""
         _title_panel(ax, f"Hacker News “Who is hiring?” posts naming it{label}")
@@ -238,12 +239,12 @@ def _questions_panel(data: TrendData):  # noqa: ANN202
         for bar, hatch in zip(bars, hatches * 2, strict=False):
             bar.set_hatch(hatch)
         for y, share in enumerate(shares):
-            ax.text(share, y, f" {share:.0%}", va="center", fontsize=9, color=INK)
+            ax.text(share, y, f" {share:.0%}", va="center", fontsize=10, color=INK)
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlim(0, max(shares) * 1.25)
         when = max(p.end for p in latest.values())
-        _title_panel(ax, f"Share of Stack Overflow questions (30 days to {_date(when)})")
+        _title_panel(ax, f"Share of Stack Overflow questions, 30 days to {when:%-d %b}")
         ax.grid(axis="y", visible=False)
     return draw
 
@@ -267,7 +268,7 @@ def _legend_handle(axes: Sequence[Axes], label: str):  # noqa: ANN202
 
 
 def _style(ax: Axes) -> None:
-    ax.tick_params(labelsize=9, colors=INK)
+    ax.tick_params(labelsize=10, colors=INK)
     ax.grid(True, color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -275,7 +276,7 @@ def _style(ax: Axes) -> None:
 
 
 def _title_panel(ax: Axes, text: str) -> None:
-    ax.set_title(text, fontsize=10.5, loc="left", color=INK)
+    ax.set_title(text, fontsize=11, loc="left", color=INK)
 
 
 def _date_axis(ax: Axes, dates: Sequence[dt.date], data: TrendData) -> None:
