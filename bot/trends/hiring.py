@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from knowledge.schema import Framework
 from .http import Fetched, JsonClient, Step, run_steps
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.storage import Store
     from knowledge.schema import TrendSampleFile
 
@@ -230,7 +232,7 @@ def sample_yaml(series: HiringSeries, source_date: dt.date) -> str:
     return "\n".join(lines)
 
 
-async def sample_command(data_dir: Any, clock: Any, out: Any) -> int:
+async def sample_command(data_dir: Path, clock: Clock, out: Callable[[str], None]) -> int:
     """``framework-coach trends hiring-sample``: print the collected months as sample YAML
     (run ``trends collect`` first); 1 when fewer than two months are stored."""
     from bot.storage import Store
@@ -298,7 +300,8 @@ async def fetch(
     return counted
 
 
-def _thread_step(client: JsonClient, base: str, thread_id: str, ids: list[str]) -> Any:
+def _thread_step(client: JsonClient, base: str, thread_id: str,
+                 ids: list[str]) -> Callable[[], Awaitable[list[Snapshot]]]:
     async def step() -> list[Snapshot]:
         item = await client.get_json(f"{base}/items/{thread_id}",
                                      what=f"HN Algolia /items/{thread_id}")
