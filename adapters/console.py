@@ -9,7 +9,9 @@ presses the button on the latest message in the current channel.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
+import logging
 import string
 import threading
 from collections.abc import Callable
@@ -23,8 +25,10 @@ from rich.text import Text
 
 from adapters.base import Delivery
 from bot.core import Core
-from bot.models import Button, Context, Response, Visibility, unmark
+from bot.models import Attachment, Button, Context, Response, Visibility, unmark
 from bot.models import Table as ComparisonTable
+
+log = logging.getLogger("framework_coach.console")
 
 LETTERS = string.ascii_uppercase
 HELP = """Console commands:
@@ -95,11 +99,12 @@ class ConsoleAdapter:
     platform = "console"
 
     def __init__(self, core: Core, console: Console | None = None, tenant_id: str = "local",
-                 log_file: Path | None = None):
+                 log_file: Path | None = None, charts_dir: Path | None = None):
         self.core = core
         self.log_file = log_file
         self.console = console or Console()
         self.tenant_id = tenant_id
+        self.charts_dir = charts_dir  # where images (digest charts) are saved; None: not
         self.seat = _Seat()
         self._buttons: dict[str, tuple[Button, ...]] = {}
         self._running = False
@@ -184,6 +189,28 @@ class ConsoleAdapter:
         self.console.print(Text(where, style="dim"))
         colour = self.core.colour(response.accent)
         self.console.print(render(response, colour=colour))
+        if response.image is not None and self.charts_dir is not None:
+            saved = self._save(response.image)
+            if saved is not None:
+                self.console.print(Text(f"Chart: {saved}", style="cyan"))
+
+    def _save(self, image: Attachment) -> Path | None:
+        """A terminal shows no pictures: the PNG goes under the data directory, named by
+        its content (the same chart is one file, however often it is shown)."""
+        assert self.charts_dir is not None
+        stem, dot, ext = image.filename.rpartition(".")
+        digest = hashlib.sha256(image.data).hexdigest()[:12]
+        path = self.charts_dir / f"{stem or ext}-{digest}{dot}{ext if stem else 'png'}"
+        try:
+            if not path.exists():
+                self.charts_dir.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(image.data)
+                tmp.replace(path)
+        except OSError as exc:
+            log.warning("could not save the chart to %s: %s", path, exc)
+            return None
+        return path
 
     def _console_command(self, line: str) -> None:
         word, _, rest = line[1:].partition(" ")

@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="then press this button of the answer (A, B, …); may be repeated")
     sub.add_parser("discord-invite", help="print the URL that adds the bot to a Discord server")
     trends = sub.add_parser("trends", help="trend data: `trends collect` fetches it now")
-    trends.add_argument("what", choices=["collect"], help="collect: fetch from every source")
+    trends.add_argument("what", choices=["collect", "hiring-sample"],
+                        help="collect: fetch from every source; hiring-sample: print the "
+                             "collected hiring months as knowledge/trends_sample.yaml rows")
     doctor = sub.add_parser("doctor", help="check the configuration, data directory, knowledge "
                             "files and tokens, and say what to fix")
     doctor.add_argument("--offline", action="store_true",
@@ -83,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.trends.collector import collect_command
 
         try:
+            if args.what == "hiring-sample":
+                from bot.trends.hiring import sample_command
+
+                return asyncio.run(sample_command(settings.data_dir, SystemClock(), print))
             return asyncio.run(collect_command(settings, SystemClock(), print))
         except DataDirLocked as exc:
             _cannot_start(err, f"{exc} (stop the bot, or let its daily collection run)")
@@ -257,7 +263,8 @@ async def _run(settings: Settings, console: bool) -> int:
         waiters.add(loop.create_task(stopping.wait()))
         if console or not adapters:
             log_file = log_file or quiet_console(settings.data_dir)
-            terminal = ConsoleAdapter(app.core, log_file=log_file)
+            terminal = ConsoleAdapter(app.core, log_file=log_file,
+                                      charts_dir=settings.data_dir / "charts")
             app.outbox.register(terminal.platform, terminal)
             waiters.add(loop.create_task(terminal.run()))
         resumed = await app.quiz.resume_all() if app.quiz else 0

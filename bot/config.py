@@ -122,6 +122,7 @@ class Settings(BaseSettings):
     pypistats_url: str = "https://pypistats.org/api"
     github_api_url: str = "https://api.github.com"
     stackexchange_api_url: str = "https://api.stackexchange.com/2.3"
+    hn_algolia_url: str = "https://hn.algolia.com/api/v1"  # HN "Who is hiring?" threads
     github_token: SecretStr | None = None  # optional: 5,000 instead of 60 requests/hour
     stackexchange_key: str | None = None  # optional: 10,000 instead of 300 requests/day
     trends_timeout: float = 10.0  # seconds per HTTP request
@@ -219,7 +220,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("discord_api_url", "slack_api_url", "pypistats_url", "github_api_url",
-                     "stackexchange_api_url")
+                     "stackexchange_api_url", "hn_algolia_url")
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and _checked(info):

@@ -145,6 +145,19 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """An image sent with a response (a digest chart): PNG bytes, its file name, alt text.
+
+    Adapters deliver it as the platform allows (a file upload, an embed image, a saved file);
+    a response must read fully without it, since an upload can fail on its own.
+    """
+
+    data: bytes = field(repr=False)
+    filename: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """What the core answers: adapters render it, they never add content of their own."""
 
@@ -158,6 +171,7 @@ class Response:
     is_error: bool = False
     table: Table | None = None  # shown after the sections, before the fields
     sources: tuple[str, ...] = ()  # knowledge source ids behind the answer, listed on request
+    image: Attachment | None = None  # shown with the text where the platform can
 
     def _texts(self) -> Iterator[str]:
         if self.title:

@@ -294,6 +294,37 @@ class SampleReleases(Strict):
     tags: dict[Slug, Text]
 
 
+class HiringSampleRow(Strict):
+    """One month's "Who is hiring?" thread: its job posts, and how many name each framework."""
+
+    month: dt.date
+    posts: Annotated[int, Field(gt=0)]
+    mentions: dict[Slug, Annotated[int, Field(ge=0)]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _within_posts(self) -> HiringSampleRow:
+        if self.month.day != 1:
+            raise ValueError("month must be the first of a month")
+        if any(n > self.posts for n in self.mentions.values()):
+            raise ValueError("a framework cannot be named in more posts than there are")
+        return self
+
+
+class HiringSample(Strict):
+    """Monthly counts from Hacker News "Who is hiring?" threads (bot/trends/hiring.py rules)."""
+
+    source: Slug
+    note: Text
+    rows: list[HiringSampleRow] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HiringSample:
+        months = [r.month for r in self.rows]
+        if months != sorted(set(months)):
+            raise ValueError("rows must be in month order without repeats")
+        return self
+
+
 class TrendSampleFile(Strict):
     """Shipped trend history, shown (labelled) until the bot has collected its own."""
 
@@ -301,3 +332,4 @@ class TrendSampleFile(Strict):
     downloads_30d: SampleSeries
     stars: SampleSeries
     releases: SampleReleases
+    hiring: HiringSample | None = None

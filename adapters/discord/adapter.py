@@ -34,7 +34,7 @@ from adapters.discord.client import NO_PINGS, CoachClient
 from adapters.discord.render import CustomIds, Message, release, render
 from bot.config import Settings
 from bot.core import Core
-from bot.models import Context, Request, Response, Visibility
+from bot.models import Attachment, Context, Request, Response, Visibility
 from bot.registry import CommandSpec
 
 log = logging.getLogger("framework_coach.discord")
@@ -164,7 +164,8 @@ class DiscordAdapter:
         client = self._connected()
         if client is None:
             return Delivery(ok=False, error="Discord is not connected")
-        return await delivery.send(client, channel_id, self._render(response))
+        return await delivery.send(client, channel_id, self._render(response),
+                                   image=response.image)
 
     async def edit(
         self, tenant_id: str, channel_id: str, message_id: str, response: Response
@@ -234,27 +235,28 @@ class DiscordAdapter:
         private = response.visibility is Visibility.PRIVATE
         messages = self._render(response)
         first, rest = messages[0], messages[1:]
-        kwargs = first.kwargs()
+        kwargs = delivery.attach(first.kwargs(), response.image)
         if not deferred:
             await interaction.response.send_message(**kwargs, ephemeral=private,
                                                     allowed_mentions=NO_PINGS)
             release(kwargs)
         else:
-            await interaction.edit_original_response(**kwargs, allowed_mentions=NO_PINGS)
+            edit = {("attachments" if k == "files" else k): v for k, v in kwargs.items()}
+            await interaction.edit_original_response(**edit, allowed_mentions=NO_PINGS)
             release(kwargs)
             if not private:
                 # A private "thinking…" cannot become a channel message. The answer is now
                 # in it (so a failure below still leaves the requester an answer); post it
                 # to the channel, then remove the private copy.
-                await self._follow(interaction, first, private)
+                await self._follow(interaction, first, private, response.image)
                 with contextlib.suppress(discord.HTTPException):
                     await interaction.delete_original_response()
         for message in rest:
             await self._follow(interaction, message, private)
 
     async def _follow(self, interaction: discord.Interaction, message: Message,
-                      private: bool) -> None:
-        kwargs = message.kwargs()
+                      private: bool, image: Attachment | None = None) -> None:
+        kwargs = delivery.attach(message.kwargs(), image)
         await interaction.followup.send(**kwargs, ephemeral=private, allowed_mentions=NO_PINGS)
         release(kwargs)
 

@@ -9,13 +9,16 @@ retrying cannot help, and the core decides what to do (e.g. pause a subscription
 
 from __future__ import annotations
 
+import io
 import logging
+from typing import Any
 
 import aiohttp
 import discord
 
 from adapters.base import Delivery
 from adapters.discord.render import Message, release
+from bot.models import Attachment
 
 log = logging.getLogger("framework_coach.discord")
 
@@ -28,8 +31,10 @@ def _snowflake(value: str) -> int | None:
     return number if number > 0 else None
 
 
-async def send(client: discord.Client, channel_id: str, messages: list[Message]) -> Delivery:
-    """Post ``messages`` in order; the first message's id identifies the post."""
+async def send(client: discord.Client, channel_id: str, messages: list[Message],
+               image: Attachment | None = None) -> Delivery:
+    """Post ``messages`` in order; the first message's id identifies the post, and carries
+    ``image`` (as an attachment shown in its first embed) when there is one."""
     channel = _snowflake(channel_id)
     if channel is None:
         return Delivery(ok=False, error=f"not a Discord channel id: {channel_id!r}",
@@ -39,12 +44,45 @@ async def send(client: discord.Client, channel_id: str, messages: list[Message])
     for message in messages:
         try:
             kwargs = message.kwargs()
-            sent = await target.send(**kwargs)
+            if first is None and image is not None:
+                sent = await _send_with_image(target, kwargs, image, channel_id)
+            else:
+                sent = await target.send(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Delivery
             return failure(exc, channel_id, first)
         release(kwargs)
         first = first or str(sent.id)
     return Delivery(ok=True, message_id=first)
+
+
+def attach(kwargs: dict[str, Any], image: Attachment | None) -> dict[str, Any]:
+    """``kwargs`` for send/edit with ``image`` as a file, shown in the first embed
+    (``attachment://<name>``; the names must match). The message's own embed is copied,
+    so a retry without the image sends the embed as it was."""
+    if image is None:
+        return kwargs
+    out = dict(kwargs)
+    out["files"] = [discord.File(io.BytesIO(image.data), filename=image.filename,
+                                 description=image.alt)]
+    embeds = list(out.get("embeds") or [])
+    if embeds:
+        embeds[0] = embeds[0].copy().set_image(url=f"attachment://{image.filename}")
+        out["embeds"] = embeds
+    return out
+
+
+async def _send_with_image(target: discord.PartialMessageable, kwargs: dict[str, Any],
+                           image: Attachment, channel_id: str) -> discord.Message:
+    """Send with the chart; if Discord refuses the file (no Attach Files permission, too
+    large), send the text alone: a chart never costs the digest."""
+    try:
+        return await target.send(**attach(kwargs, image))
+    except discord.HTTPException as exc:
+        if exc.status == 404:  # the channel is gone: no retry helps
+            raise
+        log.warning("channel %s refused the chart (%s %s); sending the text without it",
+                    channel_id, exc.status, exc.text)
+        return await target.send(**kwargs)
 
 
 async def edit(

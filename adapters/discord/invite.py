@@ -2,7 +2,8 @@
 
 The bot answers slash commands through interactions (which need no channel permissions) and
 posts digests and quiz questions itself, so it asks only for: View Channels, Send Messages,
-Send Messages in Threads and Embed Links. Nothing administrative, nothing privileged.
+Send Messages in Threads, Embed Links and Attach Files (the digest's chart). Nothing
+administrative, nothing privileged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def permissions() -> discord.Permissions:
         send_messages=True,
         send_messages_in_threads=True,
         embed_links=True,
+        attach_files=True,  # the digest chart, shown in its embed
     )
 
 

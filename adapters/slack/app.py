@@ -39,7 +39,7 @@ from adapters.slack.render import ACTION_PREFIX, Rendered, button_id, render, un
 from adapters.slack.socket import ResilientSocketClient, SocketHandler
 from bot.config import Settings
 from bot.core import RUN_PREFIX, Core
-from bot.models import Context, Response, error
+from bot.models import Context, Response, Visibility, error
 from bot.registry import CommandSpec
 
 log = logging.getLogger("framework_coach.slack")
@@ -190,6 +190,8 @@ class SlackAdapter:
             result = await self.poster.post(channel_id, message)
             if not result.ok:
                 return result
+        if response.image is not None:  # after the text, which never waits on the chart
+            await self.poster.upload(channel_id, response.image)
         return result
 
     async def edit(
@@ -209,11 +211,12 @@ class SlackAdapter:
                 response = await asyncio.wait_for(asyncio.shield(work), self.ack_budget)
             except TimeoutError:
                 await ack()
-                self._later(self._follow_up(work, respond))
+                self._later(self._follow_up(work, respond, body.get("channel_id", "")))
                 return None
         else:
             response = work
         rendered = render(response)
+        self._share_image(response, body.get("channel_id", ""))
         if len(rendered.messages) == 1:
             # The acknowledgement itself carries the answer. Same as ``ack(message)``, with
             # the JSON serialised once per distinct answer (render is cached).
@@ -264,9 +267,24 @@ class SlackAdapter:
             log.exception("button press failed")
             response = _failed()
         await self._send(render(response), respond)
+        self._share_image(response, channel)
 
-    async def _follow_up(self, work: asyncio.Future[Response], respond: Any) -> None:
-        await self._send(render(await work), respond)
+    async def _follow_up(self, work: asyncio.Future[Response], respond: Any,
+                         channel: str = "") -> None:
+        response = await work
+        await self._send(render(response), respond)
+        self._share_image(response, channel)
+
+    def _share_image(self, response: Response, channel: str) -> None:
+        """A channel answer's chart (/trends), uploaded next to it: response_url cannot
+        carry files. Private answers never put a file in the channel."""
+        if response.image is None or response.visibility is not Visibility.CHANNEL or not channel:
+            return
+        image = response.image
+
+        async def upload() -> None:
+            await self.poster.upload(channel, image)
+        self._later(upload())
 
     async def _send(self, rendered: Rendered, respond: Any) -> None:
         for message in rendered.messages:

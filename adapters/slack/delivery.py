@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import Delivery
+from bot.models import Attachment
 
 log = logging.getLogger("framework_coach.slack")
 
@@ -44,7 +45,13 @@ PERMANENT = {
     "msg_too_long": "the message is too long for Slack",
     "msg_blocks_too_long": "the message's blocks are too long for Slack",
     "invalid_blocks": "Slack rejected the message layout",
+    "missing_scope": "the app lacks a scope it needs (files:write for charts): reinstall it",
 }
+
+
+# Upload errors that hold for every channel: stop uploading instead of failing each time.
+WORKSPACE_WIDE = {"missing_scope", "not_allowed_token_type", "invalid_auth", "token_revoked",
+                  "account_inactive"}
 
 
 def describe(code: str) -> str:
@@ -100,12 +107,39 @@ class Poster:
         self.client = client
         self.pacer = pacer or Pacer()
         self.max_retries = max_retries
+        self.uploads_off: str | None = None  # why uploads stopped (the app lacks files:write)
 
     async def post(self, channel: str, message: dict[str, Any]) -> Delivery:
         return await self._call("chat.postMessage", channel, dict(message, channel=channel))
 
     async def update(self, channel: str, ts: str, message: dict[str, Any]) -> Delivery:
         return await self._call("chat.update", channel, dict(message, channel=channel, ts=ts))
+
+    async def upload(self, channel: str, image: Attachment) -> Delivery:
+        """Share ``image`` in ``channel`` with ``files_upload_v2`` (files.upload is gone):
+        files.getUploadURLExternal, the bytes to the URL it returns, then
+        files.completeUploadExternal. Needs the files:write scope; ``message_id`` is the
+        file id. Failures are reported, never raised: the text was posted already."""
+        if self.uploads_off is not None:  # a whole fan-out would fail the same way
+            return Delivery(ok=False, error=self.uploads_off, permanent=True)
+        await self.pacer.wait(channel)
+        try:
+            reply = await self.client.files_upload_v2(
+                channel=channel, file=image.data, filename=image.filename,
+                title="Framework trends chart", alt_txt=image.alt,
+            )
+        except SlackApiError as exc:
+            code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            log.warning("chart upload to %s failed: %s", channel, code)
+            if code in WORKSPACE_WIDE:
+                self.uploads_off = describe(code)
+                log.warning("no more chart uploads from this process: %s", self.uploads_off)
+            return Delivery(ok=False, error=describe(code), permanent=code in PERMANENT)
+        except (SlackRequestError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("chart upload to %s failed: %s", channel, exc)
+            return Delivery(ok=False, error=f"upload: {type(exc).__name__}")
+        file = reply.get("file") or {}
+        return Delivery(ok=True, message_id=file.get("id"))
 
     async def _call(self, method: str, channel: str, payload: dict[str, Any]) -> Delivery:
         attempt = 0

@@ -8,6 +8,7 @@ from bot.commands._shared import framework_choices, recommender, unknown_value
 from bot.models import Request, Response
 from bot.recommend import UnknownValue
 from bot.registry import CommandSpec, OptionSpec
+from bot.trends.chart import with_chart
 from bot.trends.digest import DigestBuilder
 from bot.trends.render import digest_response
 
@@ -34,7 +35,7 @@ async def handle(request: Request, core: Core) -> Response:
             return unknown_value(fw, "/trends framework:{value}")
         only = fw.id
     digest = await _builder(core).build("weekly")
-    return digest_response(digest, only=only)
+    return await with_chart(core.services, digest, digest_response(digest, only=only))
 
 
 COMMAND = CommandSpec(

@@ -31,6 +31,7 @@ from bot.digests.scheduler import ClockedScheduler
 from bot.logs import log_context
 from bot.models import Response
 from bot.storage import DigestRecord, Store, Subscription, Tenant
+from bot.trends.chart import ChartMaker
 from bot.trends.digest import Digest, DigestBuilder
 from bot.trends.render import digest_response
 
@@ -74,6 +75,7 @@ class DigestService:
         collect: Callable[[], Awaitable[Any]] | None = None,
         collect_time: str = "05:30",
         default_timezone: str = "UTC",
+        charts: ChartMaker | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -96,6 +98,7 @@ class DigestService:
         )
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._rendered: dict[str, tuple[Digest, Response]] = {}
+        self.charts = charts or ChartMaker()  # one chart per data version, for every channel
         self._notes: set[asyncio.Task[None]] = set()
         self._collecting: asyncio.Task[Any] | None = None
 
@@ -107,9 +110,12 @@ class DigestService:
         Jobs added before ``start`` are stored in one go; added to a running scheduler, each
         would wake it once (10,000 subscriptions, 10,000 wake-ups).
         """
+        cadences: set[str] = set()
         for tenant, sub in await self.store.all_subscriptions():
             if sub.enabled:
                 await self._schedule(tenant, sub, catch_up=True)
+                cadences.add(sub.cadence)
+        self._warm(cadences)
         if self._collect is not None:
             hour, minute = (int(x) for x in self._collect_time.split(":"))
             trigger = CronTrigger(hour=hour, minute=minute, timezone=dt.UTC)
@@ -171,11 +177,16 @@ class DigestService:
         return Status(sub, upcoming, last, await self._can_post(tenant, channel_id))
 
     async def digest(self, cadence: str = "weekly") -> tuple[Digest, Response]:
-        """The current digest for a cadence and its rendering, both shared by every channel."""
+        """The current digest for a cadence and its rendering (with its chart), both shared
+        by every channel: a fan-out to thousands of channels renders one chart."""
         digest = await self.builder.build(cadence)
         cached = self._rendered.get(cadence)
         if cached is None or cached[0] is not digest:
-            cached = self._rendered[cadence] = (digest, digest_response(digest))
+            response = digest_response(digest)
+            image = await self.charts.chart(digest)  # None when it failed: text goes alone
+            if image is not None:
+                response = dataclasses.replace(response, image=image)
+            cached = self._rendered[cadence] = (digest, response)
         return cached
 
     # ------------------------------------------------------------------ scheduling
@@ -273,8 +284,28 @@ class DigestService:
         should abandon it at once (what was fetched is already stored) instead of waiting."""
         if self._collect is None or (self._collecting and not self._collecting.done()):
             return
-        self._collecting = asyncio.get_running_loop().create_task(self._collect())
+        self._collecting = asyncio.get_running_loop().create_task(self._collect_and_draw())
         self._collecting.add_done_callback(_report_collection)
+
+    async def _collect_and_draw(self) -> None:
+        assert self._collect is not None
+        await self._collect()
+        subs = await self.store.all_subscriptions()
+        self._warm({sub.cadence for _, sub in subs if sub.enabled})
+
+    def _warm(self, cadences: set[str]) -> None:
+        """Compose and draw the digests now, in the background, so the first post of a
+        fan-out does not wait for the chart (a render takes a few hundred ms)."""
+        for cadence in sorted(cadences):
+            task = asyncio.get_running_loop().create_task(self._draw(cadence))
+            self._notes.add(task)
+            task.add_done_callback(self._notes.discard)
+
+    async def _draw(self, cadence: str) -> None:
+        try:
+            await self.digest(cadence)
+        except Exception:  # the posts will try again; a warm-up must never crash anything
+            log.exception("could not prepare the %s digest ahead of its posts", cadence)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         found = _parse_job_id(event.job_id)

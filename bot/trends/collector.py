@@ -20,7 +20,7 @@ from bot.storage import StorageError, Store
 from knowledge import loader
 from knowledge.schema import Framework
 
-from . import github, pypistats, stackexchange
+from . import github, hiring, pypistats, stackexchange
 from .http import USER_AGENT, Fetched, JsonClient, SourceError
 
 log = logging.getLogger("framework_coach.trends")
@@ -63,6 +63,8 @@ async def collect(
             (stackexchange.NAME,
              lambda: stackexchange.fetch(client, settings.stackexchange_api_url, frameworks,
                                          now, key=settings.stackexchange_key)),
+            (hiring.NAME,
+             lambda: hiring.fetch_new(client, settings.hn_algolia_url, frameworks, now, store)),
         ]
         return list(await asyncio.gather(
             *(_run(name, job, store, clock, progress) for name, job in jobs)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
+from bot.trends import hiring
+from bot.trends.hiring import HiringSeries
 from bot.trends.series import (
     HISTORY_DAYS,
     PERIOD_DAYS,
@@ -70,6 +72,7 @@ class Digest:
     mover: Figures | None
     tip: Tip | None
     teaser: Question | None
+    hiring: HiringSeries | None = None  # HN "Who is hiring?" months, collected or sample
 
     @property
     def fresh(self) -> bool:
@@ -225,6 +228,8 @@ class DigestBuilder:
             return cached[1]
         data = await self._data(cadence, today)
         digest = compose(data, self.knowledge, today, self.bank)
+        digest = replace(digest, hiring=await hiring.latest_figures(
+            self.store, self.knowledge.trend_sample))
         self.compositions += 1
         self._cache[cadence] = (key, digest)
         return digest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.models import Button, FieldItem, Response, Section
+from bot.trends import hiring
 from bot.trends.digest import Digest, Figures
 
 PROXY_NOTE = "Downloads and stars are proxies for use, not counts of users."
@@ -46,6 +47,9 @@ def digest_response(digest: Digest, *, title: str = "Framework trends",
         source = f"; source: {tip.sources[0]}{more}" if tip.sources else ""
         sections.append(Section(f"{tip.text} (as of {tip.as_of.isoformat()}{source})",
                                 heading="Tip"))
+    hiring_line = hiring.summary(digest.hiring, [(f.framework, f.name) for f in figures])
+    if hiring_line:
+        sections.append(Section(hiring_line, heading="Hiring signal"))
     buttons: list[Button] = []
     if only is None and digest.teaser is not None:
         q = digest.teaser

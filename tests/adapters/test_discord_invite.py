@@ -27,7 +27,7 @@ def test_invite_url_has_the_scopes_and_only_the_permissions_needed() -> None:
     granted = discord.Permissions(int(q["permissions"][0]))
     assert granted == permissions()
     assert granted.view_channel and granted.send_messages and granted.embed_links
-    assert granted.send_messages_in_threads
+    assert granted.send_messages_in_threads and granted.attach_files
     assert not (granted.administrator or granted.manage_guild or granted.manage_channels
                 or granted.mention_everyone or granted.manage_messages)
 

@@ -21,6 +21,8 @@ METHOD_SCOPES = {
     "chat.update": {"chat:write"},
     "users.info": {"users:read"},
     "conversations.info": {"channels:read", "groups:read"},
+    # slack-sdk's files_upload_v2: files.getUploadURLExternal + files.completeUploadExternal
+    "files.uploadV2": {"files:write"},
 }
 
 
@@ -49,7 +51,7 @@ def test_scopes_are_exactly_those_of_the_methods_the_adapter_calls():
     source = "\n".join(p.read_text() for p in (ROOT / "adapters" / "slack").glob("*.py"))
     called = set(re.findall(r'"((?:chat|users|conversations)\.[A-Za-z]+)"', source))
     called |= {m.replace("_", ".", 1) for m in
-               re.findall(r"\.((?:chat|users|conversations)_[a-z_]+)\(", source)}
+               re.findall(r"\.((?:chat|users|conversations|files)_[a-z0-9_]+)\(", source)}
     called = {re.sub(r"_([a-z])", lambda x: x.group(1).upper(), m) for m in called}
     assert called <= set(METHOD_SCOPES), f"add scopes for {called - set(METHOD_SCOPES)}"
     needed = {"commands"}.union(*(METHOD_SCOPES[m] for m in called))

@@ -1,10 +1,10 @@
-"""A local fake of the three trend APIs: pypistats, GitHub REST and Stack Exchange 2.3.
+"""A local fake of the trend APIs: pypistats, GitHub REST, Stack Exchange 2.3, HN Algolia.
 
 One real aiohttp server on 127.0.0.1 (port chosen by the OS) replays the recorded bodies in
 ``trend_responses/`` (see the README there), under one path prefix per API::
 
     async with TrendsFake() as fake:
-        settings = Settings(data_dir=tmp_path, **fake.urls)  # the three *_url settings
+        settings = Settings(data_dir=tmp_path, **fake.urls)  # every *_url setting
         fake.fail("/github/repos/jax-ml/jax", 500, times=2)   # script failures by path prefix
         ...
         assert fake.requests_to("/github")[0].headers["Authorization"] == "Bearer t"
@@ -58,6 +58,7 @@ PREFIXES = {
     "pypistats_url": "/pypistats/api",
     "github_api_url": "/github",
     "stackexchange_api_url": "/stackexchange/2.3",
+    "hn_algolia_url": "/hn/api/v1",
 }
 GITHUB_RESET_SECONDS = 3600
 
@@ -128,6 +129,8 @@ class TrendsFake:
         app.router.add_get("/github/repos/{owner}/{repo}/releases/latest", self._gh_release)
         app.router.add_get("/stackexchange/2.3/tags/{tags}/info", self._se_tags)
         app.router.add_get("/stackexchange/2.3/questions", self._se_questions)
+        app.router.add_get("/hn/api/v1/search_by_date", self._hn_search)
+        app.router.add_get("/hn/api/v1/items/{item}", self._hn_item)
         self._runner = web.AppRunner(
             app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
         )
@@ -159,7 +162,8 @@ class TrendsFake:
 
     @property
     def urls(self) -> dict[str, str]:
-        """``pypistats_url``, ``github_api_url`` and ``stackexchange_api_url`` of this fake."""
+        """``pypistats_url``, ``github_api_url``, ``stackexchange_api_url`` and
+        ``hn_algolia_url`` of this fake."""
         return urls_for(self.base_url)
 
     # ------------------------------------------------------------------ scripting
@@ -306,6 +310,25 @@ class TrendsFake:
         nearest = min(windows, key=lambda p: (abs((_window_start(p) - start).days),
                                               -_window_start(p).toordinal()))
         return self._se_response(json.loads(nearest.read_text()))
+
+
+    # ------------------------------------------------------------------ HN Algolia
+
+    async def _hn_search(self, request: web.Request) -> web.Response:
+        """``search_by_date``: the recorded hits, filtered by the ``tags`` asked for (all
+        must match, as Algolia's comma means AND) and cut to ``hitsPerPage``."""
+        wanted = [t for t in request.query.get("tags", "").split(",") if t]
+        recorded = self._load("hn/search_by_date.json")
+        hits = [h for h in recorded["hits"] if all(t in h["_tags"] for t in wanted)]
+        per_page = int(request.query.get("hitsPerPage", 20))
+        return web.json_response({**recorded, "hits": hits[:per_page], "nbHits": len(hits),
+                                  "hitsPerPage": per_page})
+
+    async def _hn_item(self, request: web.Request) -> web.Response:
+        item = request.match_info["item"]
+        if not item.isdigit():
+            return web.json_response({"status": 400, "error": "Bad Request"}, status=400)
+        return web.json_response(self._load(f"hn/items/{item}.json"))
 
 
 def _window_start(path: Path) -> dt.date:

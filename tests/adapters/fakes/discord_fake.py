@@ -72,6 +72,16 @@ class Post:
 
 
 @dataclass
+class Upload:
+    """A file the client attached (multipart ``files[n]``), and the message it went with."""
+
+    filename: str
+    data: bytes
+    content_type: str
+    path: str
+
+
+@dataclass
 class Failure:
     method: str
     path: re.Pattern[str]
@@ -96,6 +106,7 @@ class FakeDiscord:
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
         self.syncs: list[tuple[str, list[dict[str, Any]]]] = []  # (scope, payload)
         self.posts: list[Post] = []
+        self.uploads: list[Upload] = []  # every attached file, in arrival order
         self.messages: dict[int, dict[str, Any]] = {}
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
@@ -334,7 +345,9 @@ class FakeDiscord:
         if request.path == "/gateway":
             return await handler(request)
         body = None
-        if request.can_read_body:
+        if request.content_type == "multipart/form-data":
+            body = await self._multipart(request)
+        elif request.can_read_body:
             text = await request.text()
             body = json.loads(text) if text else None
         self.requests.append((request.method, request.path_qs, body))
@@ -343,6 +356,22 @@ class FakeDiscord:
             return await self._answer(request, handler)
         finally:
             await self._notify()
+
+    async def _multipart(self, request: web.Request) -> dict[str, Any]:
+        """A message with files, as discord.py sends it: ``payload_json`` plus ``files[n]``.
+        The files land in ``uploads`` and, as ``_files``, in the body the handlers see."""
+        body: dict[str, Any] = {}
+        files: list[Upload] = []
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "payload_json":
+                body.update(json.loads(await part.text()))
+            elif part.name and part.name.startswith("files["):
+                files.append(Upload(part.filename or "", bytes(await part.read()),
+                                    part.headers.get("Content-Type", ""), request.path))
+        self.uploads.extend(files)
+        body["_files"] = files
+        return body
 
     async def _answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
         for failure in list(self._failures):
@@ -384,7 +413,13 @@ class FakeDiscord:
             "id": str(mid), "channel_id": str(channel_id), "type": 0,
             "content": body.get("content") or "", "author": BOT_USER,
             "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
-            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
+            "mention_everyone": False, "mentions": [], "mention_roles": [],
+            "attachments": [
+                {"id": str(self.next_id()), "filename": f.filename, "size": len(f.data),
+                 "url": f"https://cdn.example/{f.filename}", "proxy_url": "",
+                 "content_type": f.content_type}
+                for f in body.get("_files") or ()
+            ],
             "embeds": body.get("embeds") or [], "pinned": False,
             "flags": flags | int(body.get("flags") or 0),
             "components": body.get("components") or [],

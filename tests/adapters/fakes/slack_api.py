@@ -71,6 +71,8 @@ class FakeSlack:
         self.refused = 0  # apps.connections.open answered 503 while ``refuse_sockets`` is on
         self._refusing = False
         self.port = 0
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes POSTed to its upload URL
+        self._file_ids = itertools.count(1)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -78,6 +80,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -192,9 +195,29 @@ class FakeSlack:
             channel = self.channels.get(data.get("channel", ""))
             return ({"ok": True, "channel": channel} if channel
                     else {"ok": False, "error": "channel_not_found"})
+        if method == "files.getUploadURLExternal":  # files_upload_v2, step 1
+            if not data.get("filename") or not str(data.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._file_ids):08d}"
+            return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}",
+                    "file_id": file_id}
+        if method == "files.completeUploadExternal":  # step 3, after the bytes were POSTed
+            files = json.loads(data.get("files") or "[]")
+            if not files or any(f.get("id") not in self.uploads for f in files):
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "files": [
+                {"id": f["id"], "title": f.get("title"), "size": len(self.uploads[f["id"]]),
+                 "channels": [data["channel_id"]] if data.get("channel_id") else []}
+                for f in files]}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """files_upload_v2, step 2: the raw bytes, POSTed to the URL from step 1."""
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        await self._notify()
+        return web.Response(text=f"OK - {len(self.uploads[request.match_info['file_id']])}")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         data = await request.json()

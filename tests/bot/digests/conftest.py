@@ -18,10 +18,12 @@ from bot.digests.service import DigestService
 from bot.models import Response
 from bot.quiz.bank import QuestionBank
 from bot.storage import Store, Subscription, Tenant
+from bot.trends.chart import ChartMaker
 from bot.trends.digest import DigestBuilder
 
 TENANT = Tenant("console", "club")
 shipped_bank = functools.cache(QuestionBank.load)  # parsing 195 questions per restart is slow
+shared_charts = ChartMaker()  # a chart per restart would make the simulated year slow
 
 
 @dataclass
@@ -65,7 +67,8 @@ class World:
         outbox = Outbox(self.clock, rates={"console": 1000.0})
         outbox.register("console", self.platform)
         builder = DigestBuilder(self.knowledge, self.clock, self.store, shipped_bank())
-        self.service = DigestService(self.store, outbox, builder, self.clock, grace=self.grace)
+        self.service = DigestService(self.store, outbox, builder, self.clock, grace=self.grace,
+                                     charts=shared_charts)
         await self.service.start()
         await self.settle()
         return self.service

@@ -11,8 +11,10 @@ from bot.trends.collector import SourceReport, collect, collect_command, format_
 
 from .conftest import settings_for
 
-SOURCES = ["pypistats", "github", "stackexchange"]
-EXPECTED = {"pypistats": 4 * 183, "github": 4 * 4, "stackexchange": 4 + 4 * 2}
+SOURCES = ["pypistats", "github", "stackexchange", "hn_hiring"]
+# hn_hiring: three recorded "Who is hiring?" months, each a total plus one count per framework
+EXPECTED = {"pypistats": 4 * 183, "github": 4 * 4, "stackexchange": 4 + 4 * 2,
+            "hn_hiring": 3 * (1 + 4)}
 
 
 async def test_collect_stores_every_source_and_reports_progress(
@@ -101,7 +103,7 @@ async def test_collect_command_prints_a_line_per_source_and_fails_if_one_failed(
 async def test_collect_command_returns_0_when_every_source_worked(fake, clock, tmp_path):
     lines: list[str] = []
     assert await collect_command(settings_for(fake, tmp_path), clock, lines.append) == 0
-    assert len(lines) == 3 and all(" ok " in line for line in lines)
+    assert len(lines) == 4 and all(" ok " in line for line in lines)
 
 
 async def test_collect_command_refuses_a_data_dir_in_use(fake, clock, tmp_path):
