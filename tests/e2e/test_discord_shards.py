@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.adapters.fakes.discord_fake import command_data, guild_on_shard, seen_text
-from tests.e2e.people import ADA
+from tests.adapters.fakes.discord_fake import command_data, guild_on_shard
+from tests.e2e.people import ADA, discord_interaction
 from tests.e2e.process import START_TIMEOUT, BotProcess, Fakes, Launch
 
 MANAGE_CHANNELS = 1 << 4
@@ -24,17 +24,9 @@ def tenants(data_dir: Path) -> str:
 async def subscribe(bot: BotProcess, fakes: Fakes, guild: int) -> str:
     """``/digest subscribe`` by a channel manager in ``guild``; what they see."""
     discord = fakes.discord
-    payload = discord.interaction(2, command_data("digest", "subscribe", {}), user_id=ADA,
-                                  user_name="ada", channel_id=guild + 1, guild_id=guild,
-                                  permissions=MANAGE_CHANNELS)
-    iid = int(payload["id"])
-    await discord.dispatch(payload)
-
-    def answered() -> str | None:
-        shown = [seen_text(p.message) for p in discord.posts_for(iid)]
-        return "\n".join(shown) if any(shown) else None
-
-    return str(await bot.until(discord, answered))
+    return await discord_interaction(bot, discord, discord.interaction(
+        2, command_data("digest", "subscribe", {}), user_id=ADA, user_name="ada",
+        channel_id=guild + 1, guild_id=guild, permissions=MANAGE_CHANNELS))
 
 
 async def test_two_processes_on_different_shards_each_answer_their_own_servers(
