@@ -6,9 +6,10 @@ responses are ephemeral; anything slower than ``defer_after`` (about a second) i
 first and then followed up, well inside Discord's three-second window.
 
 Connection trouble: discord.py resumes or reconnects a dropped gateway by itself, with its
-own backoff. What it does not retry (a login while Discord is unreachable, or the client
-ending for any reason other than a refused configuration) the adapter's supervisor does: a
-fresh client after a wait from ``adapters.backoff``, logged, without restarting the process.
+own backoff (a shard that cannot connect at start: every 5 s). What it does not retry (a
+login while Discord is unreachable, or the client ending for any reason other than a refused
+configuration) the adapter's supervisor does: a fresh client after a wait from
+``adapters.backoff``, logged, without restarting the process.
 A configuration Discord refuses (bad token, intents, a shard Discord does not accept) stops
 Discord alone, for good.
 
