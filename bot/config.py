@@ -26,6 +26,7 @@ ENV_FILE = ".env"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SLACK_FIELDS = ("slack_bot_token", "slack_app_token", "slack_signing_secret")
 SECRET_FIELDS = (*SLACK_FIELDS, "discord_token", "github_token", "stackexchange_key")
+MAX_SHARDS = 100_000  # far beyond any bot; keeps a typo like 0-9999999999 from eating memory
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DISCORD_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 _TOKEN_KIND_RE = re.compile(r"^(xox[a-z]|xapp)-")
@@ -109,6 +110,10 @@ class Settings(BaseSettings):
     discord_application_id: int | None = None
     discord_api_url: str | None = None  # e.g. http://127.0.0.1:PORT/api/v10 for a local fake
     discord_gateway_url: str | None = None  # e.g. ws://127.0.0.1:PORT/ for a local fake
+    # Sharding (discord.py's AutoShardedClient): the total across all processes, and which of
+    # them this process runs ("0-3", "0,2"). Unset: one process runs what Discord recommends.
+    discord_shard_count: int | None = None
+    discord_shard_ids: str | None = None
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -250,7 +255,42 @@ class Settings(BaseSettings):
                            "(default 360)", info.field_name)
         return value
 
+    @field_validator("discord_shard_count")
+    @classmethod
+    def _shard_count(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and _checked(info) and value < 1:
+            raise _problem(f"Discord: DISCORD_SHARD_COUNT={value} is not a number of shards: "
+                           "use 1 or more, or unset it to run the shards Discord recommends",
+                           info.field_name)
+        return value
+
     # ------------------------------------------------------------------ combinations
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_ids(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Shard ids are well formed, come with their count, and are below it."""
+        if value is None or not _checked(info):
+            return value
+        try:
+            ids = parse_shard_ids(value)
+        except ValueError:
+            raise _problem(f"Discord: DISCORD_SHARD_IDS={value!r} is not a list of shard ids: "
+                           "use numbers and ranges such as 0-3 or 0,2", info.field_name) from None
+        if "discord_shard_count" not in info.data:
+            return value  # a malformed count, already reported on its own
+        count = info.data["discord_shard_count"]
+        if count is None:
+            raise _problem("Discord: DISCORD_SHARD_IDS is set but DISCORD_SHARD_COUNT is not: "
+                           "set the total number of shards across all processes (such as "
+                           "DISCORD_SHARD_COUNT=4), or unset DISCORD_SHARD_IDS",
+                           info.field_name, "discord_shard_count")
+        if ids[-1] >= count:
+            raise _problem(f"Discord: DISCORD_SHARD_IDS={value!r} names shard {ids[-1]}, but "
+                           f"DISCORD_SHARD_COUNT={count} numbers the shards 0 to {count - 1}: "
+                           "use ids below the count, or raise the count",
+                           info.field_name, "discord_shard_count")
+        return value
+
     @field_validator("slack_signing_secret")
     @classmethod
     def _slack_pair(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
@@ -289,6 +329,13 @@ class Settings(BaseSettings):
             found.append("discord")
         return found
 
+    def discord_shards(self) -> tuple[int, ...] | None:
+        """The shard ids this process runs, or None for every shard (of DISCORD_SHARD_COUNT,
+        or of the count Discord recommends when that is unset too)."""
+        if self.discord_shard_ids is None:
+            return None
+        return parse_shard_ids(self.discord_shard_ids)
+
     def secret_values(self) -> list[str]:
         """Every configured secret, so the log redaction can mask them verbatim."""
         values = []
@@ -298,6 +345,21 @@ class Settings(BaseSettings):
             if raw:
                 values.append(raw)
         return values
+
+
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """``"0-3"`` → (0, 1, 2, 3), ``"0,2"`` → (0, 2): sorted, each id once; ValueError for
+    anything else (an empty list, a negative id, a range that runs backwards)."""
+    ids: set[int] = set()
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        if not first.strip().isdigit() or (dash and not last.strip().isdigit()):
+            raise ValueError(f"not a shard id or range: {part!r}")
+        low, high = int(first), int(last) if dash else int(first)
+        if high < low or high >= MAX_SHARDS:
+            raise ValueError(f"range runs backwards or beyond {MAX_SHARDS}: {part!r}")
+        ids.update(range(low, high + 1))
+    return tuple(sorted(ids))
 
 
 def _require_url(value: str, field: str, schemes: tuple[str, ...]) -> None:

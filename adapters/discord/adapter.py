@@ -6,10 +6,15 @@ responses are ephemeral; anything slower than ``defer_after`` (about a second) i
 first and then followed up, well inside Discord's three-second window.
 
 Connection trouble: discord.py resumes or reconnects a dropped gateway by itself, with its
-own backoff. What it does not retry (a login while Discord is unreachable, or the client
-ending for any reason other than a refused configuration) the adapter's supervisor does: a
-fresh client after a wait from ``adapters.backoff``, logged, without restarting the process.
-A configuration Discord refuses (bad token, intents) stops Discord alone, for good.
+own backoff (a shard that cannot connect at start: every 5 s). What it does not retry (a
+login while Discord is unreachable, or the client ending for any reason other than a refused
+configuration) the adapter's supervisor does: a fresh client after a wait from
+``adapters.backoff``, logged, without restarting the process.
+A configuration Discord refuses (bad token, intents, a shard Discord does not accept) stops
+Discord alone, for good.
+
+Shards: the client runs DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT when they are set, else
+every shard Discord recommends; guild events reach the process that runs their guild's shard.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -30,7 +36,7 @@ from discord.http import Route
 from adapters.backoff import Backoff
 from adapters.base import Delivery
 from adapters.discord import delivery
-from adapters.discord.client import NO_PINGS, CoachClient
+from adapters.discord.client import HASH_FILE, NO_PINGS, CoachClient
 from adapters.discord.render import CustomIds, Message, release, render
 from bot.config import Settings
 from bot.core import Core
@@ -60,6 +66,7 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 60.0,
         backoff: Backoff | None = None,
+        identify_pause: float = 5.0,
     ) -> None:
         if settings.discord_token is None:
             raise ValueError("DISCORD_TOKEN is not set")
@@ -68,6 +75,7 @@ class DiscordAdapter:
         self.defer_after = defer_after
         self.guild_ready_timeout = guild_ready_timeout
         self.ready_timeout = ready_timeout
+        self.identify_pause = identify_pause  # between IDENTIFYs of this process's shards
         self.backoff = backoff or Backoff()
         self.ids = CustomIds()
         self.client: CoachClient | None = None
@@ -118,7 +126,7 @@ class DiscordAdapter:
         """Run a client until the adapter stops; replace it, after a backoff wait, whenever
         it ends. Ends (raising) only when Discord refuses the configuration."""
         while not self._stopping:
-            client = self.client = CoachClient(self, guild_ready_timeout=self.guild_ready_timeout)
+            client = self.client = self._new_client()
             try:
                 await client.start(token)
                 problem = "the client stopped"
@@ -260,7 +268,29 @@ class DiscordAdapter:
         await interaction.followup.send(**kwargs, ephemeral=private, allowed_mentions=NO_PINGS)
         release(kwargs)
 
+    # ------------------------------------------------------------------ client.Handler
+    def connected(self) -> None:
+        self._ready.set()
+
+    def disconnected(self) -> None:
+        # discord.py retries the gateway itself; a start still waiting for READY should
+        # stop waiting (the other platforms go on) and let it retry in the background.
+        if not self._ready.is_set():
+            self._failed.set()
+
     # ------------------------------------------------------------------ helpers
+    def _new_client(self) -> CoachClient:
+        settings = self.settings
+        return CoachClient(
+            self, self.core,
+            guild_id=settings.discord_guild_id,
+            hash_path=Path(settings.data_dir) / HASH_FILE,
+            guild_ready_timeout=self.guild_ready_timeout,
+            shard_count=settings.discord_shard_count,
+            shard_ids=settings.discord_shards(),
+            identify_pause=self.identify_pause,
+        )
+
     def _render(self, response: Response, *, single: bool = False) -> list[Message]:
         return render(response, colour=self.core.colour(response.accent), ids=self.ids,
                       single=single)

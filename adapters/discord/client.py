@@ -1,5 +1,10 @@
 """The discord.py client: slash commands built from the core's registry, synced only on change.
 
+It is an ``AutoShardedClient``: ``shard_ids`` of ``shard_count`` when this process runs some
+of the bot's shards, else every shard Discord recommends. What it receives goes to a
+``Handler`` (the adapter), which this module knows only by that protocol: the imports run
+adapter → client → render, never back.
+
 The registry is the only declaration of the command set. Each ``CommandSpec`` becomes an
 ``app_commands.Command`` (or a ``Group`` when it has subcommands), its options string
 parameters with the registry's descriptions, a fixed ``choices`` set as Discord choices
@@ -10,6 +15,7 @@ start, with no change here.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import json
@@ -18,7 +24,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from discord import app_commands
@@ -27,7 +33,6 @@ from adapters.discord.render import TEMPLATE, CoreButton, clip
 from bot.registry import CommandSpec
 
 if TYPE_CHECKING:
-    from adapters.discord.adapter import DiscordAdapter
     from bot.core import Core
 
 log = logging.getLogger("framework_coach.discord")
@@ -52,10 +57,41 @@ def intents() -> discord.Intents:
     return found
 
 
-class CoachClient(discord.Client):
-    """A plain ``discord.Client`` (not ``commands.Bot``: there are no prefix commands)."""
+class Handler(Protocol):
+    """What the client hands on (the adapter implements it)."""
 
-    def __init__(self, adapter: DiscordAdapter, *, guild_ready_timeout: float = 2.0) -> None:
+    async def on_command(self, interaction: discord.Interaction, spec: CommandSpec,
+                         sub: CommandSpec | None, options: dict[str, str]) -> None: ...
+
+    async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None: ...
+
+    def connected(self) -> None:
+        """Every shard of this client is READY."""
+
+    def disconnected(self) -> None:
+        """A gateway connection dropped or could not be opened (discord.py retries it)."""
+
+
+class CoachClient(discord.AutoShardedClient):
+    """A ``discord.AutoShardedClient`` (not ``commands.Bot``: there are no prefix commands).
+
+    ``shard_ids`` requires ``shard_count``; with neither, the client asks Discord how many
+    shards it recommends and runs them all. Only a client that runs shard 0 syncs the slash
+    commands, so several processes sharing the shards do not all send the same set.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        core: Core,
+        *,
+        hash_path: Path,
+        guild_id: int | None = None,
+        guild_ready_timeout: float = 2.0,
+        shard_count: int | None = None,
+        shard_ids: tuple[int, ...] | None = None,
+        identify_pause: float = 5.0,
+    ) -> None:
         # The bot never joins voice: skip discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -64,30 +100,66 @@ class CoachClient(discord.Client):
             allowed_mentions=NO_PINGS,
             guild_ready_timeout=guild_ready_timeout,
             max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
+            shard_count=shard_count,
+            shard_ids=list(shard_ids) if shard_ids is not None else None,
         )
-        self.adapter = adapter
+        self.handler = handler
+        self.guild_id = guild_id
+        self.hash_path = hash_path
+        self.identify_pause = identify_pause
         self.tree = app_commands.CommandTree(self)
-        for command in build_commands(adapter.core, adapter):
+        for command in build_commands(core, handler):
             self.tree.add_command(command)
-        self.synced: bool | None = None  # None: sync failed or not attempted
+        self.synced: bool | None = None  # None: sync failed, left to shard 0, or not attempted
+        self._watch_gateway_connects()
 
     async def setup_hook(self) -> None:
         # Every button the bot ever sent is matched by custom_id template, so clicks on
         # messages from before this start still reach the core.
         self.add_dynamic_items(CoreButton)
-        settings = self.adapter.settings
+        if self.shard_count is None:
+            # Asked here rather than by discord.py while connecting, which would then also
+            # take Discord's gateway address and ignore DISCORD_GATEWAY_URL.
+            self.shard_count = (await self.http.get_bot_gateway())[0]
+            log.info("Discord recommends %d shard(s); running all of them", self.shard_count)
+        if self.shard_ids is not None and 0 not in self.shard_ids:
+            log.info("shards %s of %d: the process running shard 0 syncs the slash commands",
+                     ",".join(map(str, self.shard_ids)), self.shard_count)
+            return
         try:
-            self.synced = await sync_commands(
-                self.tree,
-                guild_id=settings.discord_guild_id,
-                hash_path=Path(settings.data_dir) / HASH_FILE,
-            )
+            self.synced = await sync_commands(self.tree, guild_id=self.guild_id,
+                                              hash_path=self.hash_path)
         except (discord.HTTPException, app_commands.AppCommandError, OSError):
             log.exception("could not sync the slash commands; the previous set stays active")
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py waits 5 s before every IDENTIFY but a client's first, for Discord's
+        # limit on session starts; a local fake has no such limit, so tests shorten it.
+        if not initial:
+            await asyncio.sleep(self.identify_pause)
+
+    def _watch_gateway_connects(self) -> None:
+        """Report a gateway that cannot be reached as a disconnect.
+
+        A plain ``Client`` dispatches ``disconnect`` when opening the gateway fails; an
+        ``AutoShardedClient`` starting a shard only logs and retries every 5 s. Without the
+        event, a start waiting for READY would wait its whole timeout while Discord is down.
+        """
+        connect = self.http.ws_connect
+
+        async def ws_connect(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await connect(*args, **kwargs)
+            except Exception:
+                self.dispatch("disconnect")
+                raise
+
+        self.http.ws_connect = ws_connect  # type: ignore[method-assign]
+
     async def on_ready(self) -> None:
-        log.info("connected to Discord as %s (%s servers)", self.user, len(self.guilds))
-        self.adapter._ready.set()
+        log.info("connected to Discord as %s (%s servers; shards %s of %s)", self.user,
+                 len(self.guilds), ",".join(map(str, sorted(self.shards))), self.shard_count)
+        self.handler.connected()
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # discord.py hands a click to CoreButton only if the button is still on the message
@@ -95,13 +167,14 @@ class CoachClient(discord.Client):
         # question closing) would get no answer at all, so it is answered from here.
         custom_id = orphan_click(interaction)
         if custom_id is not None:
-            await self.adapter.on_button(interaction, custom_id)
+            await self.handler.on_button(interaction, custom_id)
+
+    async def on_core_button(self, interaction: discord.Interaction, custom_id: str) -> None:
+        """A click on a CoreButton (``render.CLICK_EVENT``)."""
+        await self.handler.on_button(interaction, custom_id)
 
     async def on_disconnect(self) -> None:
-        # discord.py retries the gateway itself; a start still waiting for READY should
-        # stop waiting (the other platforms go on) and let it retry in the background.
-        if not self.adapter._ready.is_set():
-            self.adapter._failed.set()
+        self.handler.disconnected()
 
 
 def orphan_click(interaction: discord.Interaction) -> str | None:
@@ -124,7 +197,7 @@ def orphan_click(interaction: discord.Interaction) -> str | None:
 
 
 def build_commands(
-    core: Core, adapter: DiscordAdapter
+    core: Core, handler: Handler
 ) -> list[app_commands.Command[Any, ..., Any] | app_commands.Group]:
     """One Discord command or group per registry command, in the registry's order."""
     built: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = []
@@ -138,10 +211,10 @@ def build_commands(
                 default_permissions=permissions,
             )
             for sub in spec.subcommands:
-                group.add_command(_command(core, adapter, spec, sub, parent=group))
+                group.add_command(_command(core, handler, spec, sub, parent=group))
             built.append(group)
         else:
-            command = _command(core, adapter, spec, None, parent=None)
+            command = _command(core, handler, spec, None, parent=None)
             command.default_permissions = permissions
             built.append(command)
     return built
@@ -161,7 +234,7 @@ def default_permissions(spec: CommandSpec) -> discord.Permissions | None:
 
 def _command(
     core: Core,
-    adapter: DiscordAdapter,
+    handler: Handler,
     root: CommandSpec,
     sub: CommandSpec | None,
     *,
@@ -203,7 +276,7 @@ def _command(
 
     async def callback(interaction: discord.Interaction, **values: str | None) -> None:
         options = {names[k]: v for k, v in values.items() if v is not None}
-        await adapter.on_command(interaction, root, sub, options)
+        await handler.on_command(interaction, root, sub, options)
 
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     callback.__discord_app_commands_param_description__ = descriptions  # type: ignore[attr-defined]

@@ -25,14 +25,11 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.models import Button, ButtonStyle, FieldItem, Response, Table
-
-if TYPE_CHECKING:
-    from adapters.discord.adapter import DiscordAdapter
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits,
 # .../interactions/message-components). Sizes are counted in UTF-16 code units, never fewer
@@ -69,6 +66,8 @@ STYLES = {
 # shape, or longer than Discord allows, travel as "fc-hash:<digest>".
 TEMPLATE = re.compile(r"(?s)[A-Za-z0-9_.\-]{1,40}:.+")
 HASH_PREFIX = "fc-hash:"
+# The client event a click on a CoreButton becomes (handled as ``on_core_button``).
+CLICK_EVENT = "core_button"
 
 
 # Beyond ``discord.utils.escape_markdown``: brackets (masked links, even split over two
@@ -378,9 +377,9 @@ class CoreButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
         return cls(match.group(0), label=(button.label if button else None) or BLANK)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        adapter: DiscordAdapter | None = getattr(interaction.client, "adapter", None)
-        if adapter is not None:
-            await adapter.on_button(interaction, self.custom_id)
+        # A client event rather than a call: rendering knows nothing of who answers clicks
+        # (the client's ``on_core_button`` hands it to the adapter).
+        interaction.client.dispatch(CLICK_EVENT, interaction, self.custom_id)
 
 
 def make_view(buttons: list[ButtonSpec]) -> discord.ui.View | None:

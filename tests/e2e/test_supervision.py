@@ -47,7 +47,8 @@ def discord_adapter(core: Core, fake: FakeDiscord, data_dir: Path,
     settings = Settings(_env_file=None, discord_token=TOKEN, discord_api_url=fake.api_url,
                         discord_gateway_url=fake.gateway_url, data_dir=data_dir)
     return DiscordAdapter(core, settings, guild_ready_timeout=0.01,
-                          ready_timeout=ready_timeout, backoff=Backoff(base=QUICK))
+                          ready_timeout=ready_timeout, backoff=Backoff(base=QUICK),
+                          identify_pause=0)
 
 
 async def answers_on_discord(fake: FakeDiscord, adapter: DiscordAdapter, core: Core) -> None:

@@ -12,6 +12,12 @@ Failures are injected with ``fail_next``; the gateway can be dropped (``drop_gat
 refused (``refuse_gateway``) to exercise reconnection, and a client that comes back may
 RESUME its session. ``until`` waits for any condition on what the fake has seen, without
 sleeping. Everything listens on 127.0.0.1, port chosen by the OS.
+
+Shards: ``GET /gateway/bot`` recommends ``recommended_shards``; IDENTIFY's ``shard`` field
+([id, count]) names the connection's shard (none means [0, 1]), READY lists that shard's
+``guilds`` (each then arrives as GUILD_CREATE), and guild events go to the connection of
+the guild's shard, ``(guild_id >> 22) % count``, as Discord routes them (DMs to shard 0). A
+shard id not below its count is closed with 4010 (invalid shard).
 """
 
 from __future__ import annotations
@@ -97,8 +103,20 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
                         headers={"Content-Type": "application/json", **(headers or {})})
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
+
+
+def guild_on_shard(shard_id: int, shard_count: int, n: int = 0) -> int:
+    """The ``n``-th guild id (a snowflake from 2026) that lands on ``shard_id``."""
+    base = (GUILD_ID >> 22) + n * shard_count
+    return ((base - base % shard_count + shard_id) << 22) | 1
+
+
 class FakeDiscord:
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, *, recommended_shards: int = 1,
+                 guilds: tuple[int, ...] = ()) -> None:
         # What the fake expects after "Bot "; default: the module's TOKEN, read per request.
         # (A bot process checks the token's shape, so it needs one shaped like a real one.)
         self.token = token
@@ -112,7 +130,7 @@ class FakeDiscord:
         self.resumes: list[dict[str, Any]] = []
         self.refused = 0  # gateway connections answered 503 while ``refuse_gateway`` is on
         self._refusing = False
-        self._sessions: set[str] = set()
+        self._sessions: dict[str, int] = {}  # session id -> shard id
         self._changed = Changes()
         self.gateway_queries: list[dict[str, str]] = []
         self.callbacks: dict[int, dict[str, Any]] = {}
@@ -121,7 +139,11 @@ class FakeDiscord:
         self._channel_of: dict[int, int] = {}  # interaction id -> channel id
         self._failures: list[Failure] = []
         self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._ws: web.WebSocketResponse | None = None
+        self._ws: web.WebSocketResponse | None = None  # the latest session
+        self.recommended_shards = recommended_shards
+        self.guilds = guilds  # guilds the bot is in, sent to the shard that owns each
+        self.shard_count = 1  # as the latest IDENTIFY said
+        self._shards: dict[int, web.WebSocketResponse] = {}  # shard id -> its connection
         self._seq = 1
         self._identified = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -133,6 +155,7 @@ class FakeDiscord:
         app.router.add_get("/gateway", self._gateway)
         api = "/api/v10"
         app.router.add_get(f"{api}/users/@me", self._me)
+        app.router.add_get(f"{api}/gateway/bot", self._gateway_bot)
         app.router.add_get(f"{api}/oauth2/applications/@me", self._application)
         app.router.add_put(f"{api}/applications/{{app}}/commands", self._sync)
         app.router.add_put(f"{api}/applications/{{app}}/guilds/{{guild}}/commands", self._sync)
@@ -272,15 +295,24 @@ class FakeDiscord:
         return payload
 
     async def dispatch(self, payload: dict[str, Any], timeout: float = WAIT) -> asyncio.Future:
-        """Send an INTERACTION_CREATE; returns a future for the client's callback body."""
-        assert self._ws is not None and not self._ws.closed, "no client connected"
+        """Send an INTERACTION_CREATE to the shard of its guild (a DM: shard 0); returns a
+        future for the client's callback body."""
+        guild_id = payload.get("guild_id")
+        shard = shard_of(int(guild_id), self.shard_count) if guild_id else 0
+        ws = self._shards.get(shard)
+        assert ws is not None and not ws.closed, f"no client runs shard {shard}"
         iid = int(payload["id"])
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters[iid] = waiter
         self._seq += 1
-        await self._ws.send_str(json.dumps(
+        await ws.send_str(json.dumps(
             {"op": 0, "t": "INTERACTION_CREATE", "s": self._seq, "d": payload}))
         return waiter
+
+    @property
+    def shards(self) -> list[list[int]]:
+        """The [id, count] of every IDENTIFY so far, in order."""
+        return [list(frame.get("shard") or [0, 1]) for frame in self.identifies]
 
     def posts_for(self, interaction_id: int) -> list[Post]:
         """What an interaction left on screen (deleted messages are gone)."""
@@ -312,25 +344,36 @@ class FakeDiscord:
             if op == 1:  # heartbeat
                 await ws.send_str(json.dumps({"op": 11, "d": None}))
             elif op == 2:  # identify
+                shard_id, count = frame["d"].get("shard") or (0, 1)
+                if not 0 <= shard_id < count:
+                    await ws.close(code=4010, message=b"Invalid shard.")
+                    break
                 self.identifies.append(frame["d"])
-                self._ws = ws
+                self._ws = self._shards[shard_id] = ws
+                self.shard_count = count
                 self._seq = 1
                 session = f"session-{self.next_id()}"
-                self._sessions.add(session)
+                self._sessions[session] = shard_id
+                mine = [g for g in self.guilds if shard_of(g, count) == shard_id]
                 ready = {
                     "v": 10,
                     "user": BOT_USER,
-                    "guilds": [],
+                    "guilds": [{"id": str(g), "unavailable": True} for g in mine],
                     "session_id": session,
                     "resume_gateway_url": self.gateway_url,
                     "application": {"id": str(APP_ID), "flags": 0},
+                    "shard": [shard_id, count],
                 }
                 await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": ready}))
+                for guild in mine:
+                    self._seq += 1
+                    await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self._seq,
+                                                  "d": guild_payload(guild)}))
                 self._identified.set()
                 await self._notify()
             elif op == 6 and frame["d"].get("session_id") in self._sessions:  # resume
                 self.resumes.append(frame["d"])
-                self._ws = ws
+                self._ws = self._shards[self._sessions[frame["d"]["session_id"]]] = ws
                 self._seq += 1
                 await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": self._seq,
                                               "d": {}}))
@@ -385,6 +428,13 @@ class FakeDiscord:
 
     async def _me(self, request: web.Request) -> web.Response:
         return _json(BOT_USER)
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        return _json({
+            "url": self.gateway_url, "shards": self.recommended_shards,
+            "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0,
+                                    "max_concurrency": 1},
+        })
 
     async def _application(self, request: web.Request) -> web.Response:
         return _json({
@@ -511,6 +561,30 @@ class FakeDiscord:
         return _json(message)
 
 
+def guild_payload(guild_id: int) -> dict[str, Any]:
+    """A GUILD_CREATE for a server with one text channel, as the ``guilds`` intent sends it."""
+    return {
+        "id": str(guild_id), "name": f"server-{guild_id}", "icon": None, "splash": None,
+        "discovery_splash": None, "owner_id": "1", "afk_channel_id": None, "afk_timeout": 300,
+        "verification_level": 0, "default_message_notifications": 0,
+        "explicit_content_filter": 0, "roles": [{
+            "id": str(guild_id), "name": "@everyone", "color": 0, "hoist": False,
+            "position": 0, "permissions": "0", "managed": False, "mentionable": False,
+            "flags": 0}],
+        "emojis": [], "stickers": [], "features": [], "mfa_level": 0, "system_channel_id": None,
+        "system_channel_flags": 0, "rules_channel_id": None, "vanity_url_code": None,
+        "description": None, "banner": None, "premium_tier": 0, "preferred_locale": "en-US",
+        "public_updates_channel_id": None, "nsfw_level": 0, "premium_progress_bar_enabled": False,
+        "joined_at": "2026-01-01T00:00:00+00:00", "large": False, "unavailable": False,
+        "member_count": 2, "members": [], "voice_states": [], "presences": [], "threads": [],
+        "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
+        "channels": [{"id": str(guild_id + 1), "type": 0, "name": "general", "position": 0,
+                      "permission_overwrites": [], "nsfw": False, "parent_id": None,
+                      "topic": None, "rate_limit_per_user": 0, "last_message_id": None,
+                      "flags": 0}],
+    }
+
+
 # ---------------------------------------------------------------------------- a driver
 
 
@@ -572,6 +646,8 @@ async def running_adapter(core: Any, fake: FakeDiscord, data_dir: Any, **options
         _env_file=None, discord_token=TOKEN, discord_application_id=APP_ID,
         discord_guild_id=options.pop("guild_id", None), discord_api_url=fake.api_url,
         discord_gateway_url=fake.gateway_url, data_dir=data_dir,
+        discord_shard_count=options.pop("shard_count", None),
+        discord_shard_ids=options.pop("shard_ids", None),
     )
     options.setdefault("guild_ready_timeout", 0.01)
     options.setdefault("ready_timeout", 10.0)
