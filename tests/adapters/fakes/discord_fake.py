@@ -108,6 +108,8 @@ class FakeDiscord:
         self.posts: list[Post] = []
         self.uploads: list[Upload] = []  # every attached file, in arrival order
         self.messages: dict[int, dict[str, Any]] = {}
+        # Servers announced after READY (GUILD_CREATE, as with the guilds intent); see guild().
+        self.guilds: list[dict[str, Any]] = []
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self.refused = 0  # gateway connections answered 503 while ``refuse_gateway`` is on
@@ -320,12 +322,16 @@ class FakeDiscord:
                 ready = {
                     "v": 10,
                     "user": BOT_USER,
-                    "guilds": [],
+                    "guilds": [{"id": g["id"], "unavailable": True} for g in self.guilds],
                     "session_id": session,
                     "resume_gateway_url": self.gateway_url,
                     "application": {"id": str(APP_ID), "flags": 0},
                 }
                 await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": ready}))
+                for guild in self.guilds:
+                    self._seq += 1
+                    await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE",
+                                                  "s": self._seq, "d": guild}))
                 self._identified.set()
                 await self._notify()
             elif op == 6 and frame["d"].get("session_id") in self._sessions:  # resume
@@ -512,6 +518,32 @@ class FakeDiscord:
 
 
 # ---------------------------------------------------------------------------- a driver
+
+
+def guild(channels: dict[int, list[dict[str, Any]]], *, everyone: int, bot_role: int = 0,
+          guild_id: int = GUILD_ID) -> dict[str, Any]:
+    """A GUILD_CREATE payload: text channels (id -> permission overwrites), the @everyone
+    role's permissions, and the bot as a member with one role of its own."""
+    role_id = guild_id + 1
+
+    def role(rid: int, name: str, permissions: int, position: int) -> dict[str, Any]:
+        return {"id": str(rid), "name": name, "permissions": str(permissions),
+                "position": position, "color": 0, "hoist": False, "managed": False,
+                "mentionable": False}
+
+    return {
+        "id": str(guild_id), "name": "Study group", "owner_id": "1", "unavailable": False,
+        "member_count": 2, "large": False, "features": [], "emojis": [], "stickers": [],
+        "roles": [role(guild_id, "@everyone", everyone, 0),
+                  role(role_id, "framework-coach", bot_role, 1)],
+        "channels": [{"id": str(cid), "type": 0, "name": f"channel-{cid}", "position": n,
+                      "permission_overwrites": overwrites, "guild_id": str(guild_id)}
+                     for n, (cid, overwrites) in enumerate(channels.items())],
+        "members": [{"user": BOT_USER, "roles": [str(role_id)],
+                     "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+                     "flags": 0}],
+        "threads": [], "voice_states": [], "presences": [],
+    }
 
 
 def command_data(name: str, subcommand: str | None, options: dict[str, str],

@@ -1,0 +1,151 @@
+"""``/digest status`` "Can post here", as each adapter finds out: Slack through auth.test's
+scopes and conversations.info, Discord through the bot's permissions in the channel (the
+gateway's cache, overwrites included), the console always. Each answer names the fix."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import pytest
+
+from adapters.console import ConsoleAdapter
+from bot.core import Core
+from bot.digests.access import ChannelAccess
+from tests.adapters.fakes.discord_fake import GUILD_ID, FakeDiscord, guild, running_adapter
+from tests.adapters.fakes.slack_api import TEAM, Running
+
+
+def bits(**allowed: bool) -> int:
+    return discord.Permissions(**allowed).value
+
+
+POSTING = bits(view_channel=True, send_messages=True, embed_links=True, attach_files=True)
+
+# ---------------------------------------------------------------------------- Slack
+
+
+async def slack_access(core: Core, channel: dict | None, scopes: str | None = None,
+                       fail: str | None = None) -> ChannelAccess:
+    async with Running(core, "http") as h:
+        if channel is not None:
+            h.fake.channels["C1"] = {"id": "C1", "name": "ml", **channel}
+        if scopes is not None:
+            h.fake.scopes = scopes
+        if fail is not None:
+            h.fake.fail_next("conversations.info", fail)
+        found = await h.adapter.check_channel(TEAM, "C1")
+        assert [c.data.get("channel") for c in h.fake.of("conversations.info")] == ["C1"]
+        return found
+
+
+async def test_slack_member_with_chat_write_can_post(core: Core) -> None:
+    found = await slack_access(core, {"is_member": True, "is_private": False})
+    assert found == ChannelAccess(True)
+    assert found.describe() == "yes"
+
+
+async def test_slack_not_a_member_says_so_and_how_to_invite(core: Core) -> None:
+    found = await slack_access(core, {"is_member": False, "is_private": False})
+    assert found.ok is False
+    assert found.describe() == ("no: the app is not a member of this channel. Fix: invite the "
+                                "app: `/invite @framework-coach` here")
+
+
+async def test_slack_chat_write_public_posts_in_public_channels_without_joining(
+    core: Core,
+) -> None:
+    scopes = "commands,chat:write,chat:write.public,files:write"
+    assert (await slack_access(core, {"is_member": False, "is_private": False}, scopes)).ok
+    private = await slack_access(core, {"is_member": False, "is_private": True}, scopes)
+    assert private.ok is False and "not a member" in private.problem
+
+
+async def test_slack_missing_chat_write_is_a_no_even_for_a_member(core: Core) -> None:
+    found = await slack_access(core, {"is_member": True}, "commands,files:write")
+    assert found.ok is False and found.problem == "the app lacks the chat:write scope"
+    assert "reinstall the app" in found.fix
+
+
+async def test_slack_missing_files_write_posts_without_the_chart(core: Core) -> None:
+    found = await slack_access(core, {"is_member": True}, "commands,chat:write")
+    assert found.ok is True
+    assert found.describe().startswith("yes, but the chart is left out: the app lacks "
+                                       "files:write. Fix: add it under OAuth & Permissions")
+
+
+async def test_slack_archived_and_unseen_channels(core: Core) -> None:
+    archived = await slack_access(core, {"is_member": True, "is_archived": True})
+    assert (archived.ok, archived.problem) == (False, "the channel is archived")
+    unseen = await slack_access(core, None)  # conversations.info: channel_not_found
+    assert unseen.ok is False and "cannot see this channel" in unseen.problem
+    assert "/invite" in unseen.fix
+
+
+async def test_slack_an_error_of_the_check_itself_is_not_a_yes(core: Core) -> None:
+    found = await slack_access(core, {"is_member": True}, fail="internal_error")
+    assert found.ok is None
+    assert found.describe() == ("could not check: Slack answered internal_error. Fix: ask "
+                                "again in a minute")
+
+
+# ---------------------------------------------------------------------------- Discord
+
+OPEN, NO_SEND, NO_FILES, BOT_ONLY, HIDDEN = 801, 802, 803, 804, 805
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    server = await FakeDiscord().start()
+    everyone = str(GUILD_ID)
+    bot_role = str(GUILD_ID + 1)
+    server.guilds.append(guild({
+        OPEN: [],
+        NO_SEND: [{"id": everyone, "type": 0, "allow": "0", "deny": str(bits(send_messages=True))}],
+        NO_FILES: [{"id": everyone, "type": 0, "allow": "0", "deny": str(bits(attach_files=True))}],
+        # hidden from everyone, shown to the bot's role: the role's overwrite wins
+        BOT_ONLY: [{"id": everyone, "type": 0, "allow": "0", "deny": str(bits(view_channel=True))},
+                   {"id": bot_role, "type": 0, "allow": str(bits(view_channel=True)),
+                    "deny": "0"}],
+        HIDDEN: [{"id": everyone, "type": 0, "allow": "0", "deny": str(bits(view_channel=True))}],
+    }, everyone=POSTING))
+    yield server
+    await server.close()
+
+
+async def test_discord_reads_the_bots_permissions_in_each_channel(
+    core: Core, discord_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    async with running_adapter(core, discord_fake, tmp_path, guild_ready_timeout=2.0) as adapter:
+        found = {c: await adapter.check_channel(str(GUILD_ID), str(c))
+                 for c in (OPEN, NO_SEND, NO_FILES, BOT_ONLY, HIDDEN, 999)}
+    assert found[OPEN] == ChannelAccess(True) and found[BOT_ONLY] == ChannelAccess(True)
+    # Discord drops Embed Links (and Attach Files) with Send Messages: both are named
+    assert found[NO_SEND].describe() == (
+        "no: the bot lacks Send Messages and Embed Links here. Fix: in the channel's settings "
+        "(Edit Channel → Permissions), allow the bot's role Send Messages and Embed Links, or "
+        "re-invite it with `framework-coach discord-invite`")
+    assert found[NO_FILES].ok is True
+    assert found[NO_FILES].problem == "the chart is left out: the bot lacks Attach Files here"
+    assert found[HIDDEN].ok is False
+    assert found[HIDDEN].problem == "the bot lacks View Channel, Send Messages and Embed Links here"
+    assert found[999].ok is False and "cannot see this channel" in found[999].problem
+    # the answers come from the gateway's cache: no REST request per check
+    assert not [r for r in discord_fake.requests if "/channels/" in r[1]]
+
+
+async def test_discord_not_connected_is_not_a_yes(
+    core: Core, discord_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    async with running_adapter(core, discord_fake, tmp_path) as adapter:
+        pass
+    found = await adapter.check_channel(str(GUILD_ID), str(OPEN))
+    assert found.ok is None and "not connected" in found.problem
+
+
+# ---------------------------------------------------------------------------- console
+
+
+async def test_the_console_can_always_post(core: Core, tmp_path: Path) -> None:
+    assert await ConsoleAdapter(core).check_channel("local", "news") == ChannelAccess(True)
