@@ -4,6 +4,7 @@ gateway's cache, overwrites included), the console always. Each answer names the
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,10 +12,16 @@ import discord
 import pytest
 
 from adapters.console import ConsoleAdapter
+from adapters.slack.delivery import Pacer
+from bot.app import open_app
+from bot.clock import FakeClock
+from bot.config import Settings
 from bot.core import Core
 from bot.digests.access import ChannelAccess
+from bot.storage import Tenant
 from tests.adapters.fakes.discord_fake import GUILD_ID, FakeDiscord, guild, running_adapter
-from tests.adapters.fakes.slack_api import TEAM, Running
+from tests.adapters.fakes.slack_api import TEAM, Running, visible_text
+from tests.adapters.test_discord_daily import advance_until
 
 
 def bits(**allowed: bool) -> int:
@@ -88,6 +95,40 @@ async def test_slack_an_error_of_the_check_itself_is_not_a_yes(core: Core) -> No
     assert found.ok is None
     assert found.describe() == ("could not check: Slack answered internal_error. Fix: ask "
                                 "again in a minute")
+
+
+async def test_slack_status_right_after_not_in_channel_says_no_and_the_channel_is_told(
+    tmp_path: Path,
+) -> None:
+    """Through the real app: the digest is refused with not_in_channel, the subscription
+    pauses, the pause note is tried once (and refused too), and /digest status says "no"
+    with the invite to send, where it used to say "yes"."""
+    clock = FakeClock(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))  # a Monday
+    app = await open_app(Settings(_env_file=None, data_dir=tmp_path / "data"), clock)
+    try:
+        await app.start_schedules()
+        async with Running(app.core, pacer=Pacer(per_channel=0, overall=0)) as h:
+            app.outbox.register("slack", h.adapter)
+            h.fake.users["UADMIN"] = {"id": "UADMIN", "is_admin": True}
+            h.fake.channels["C1"] = {"id": "C1", "name": "ml", "is_member": False}
+            h.fake.fail_next("chat.postMessage", "not_in_channel", times=2)
+            saved = await h.command_shown("/digest subscribe time:09:30 timezone:UTC",
+                                          user="UADMIN", channel="C1")
+            assert "Digest subscription saved" in visible_text(saved[0].message)
+            await clock.advance(30 * 60)
+            await advance_until(clock, lambda: len(h.fake.of("chat.postMessage")) >= 2)
+            digest, note = h.fake.of("chat.postMessage")
+            assert "Framework trends" in digest.data["text"]
+            assert "Trend digests here are paused" in note.data["text"]
+            (status,) = await h.command_shown("/digest status", user="UADMIN", channel="C1")
+            text = visible_text(status.message)
+            assert ("no: the app is not a member of this channel. Fix: invite the app: "
+                    "`/invite @framework-coach` here") in text
+            assert "Digests here are paused: not" in text  # the refusal, as Slack said it
+        sub = await app.store.get_subscription(Tenant("slack", TEAM), "C1")
+        assert sub is not None and not sub.enabled
+    finally:
+        await app.close()
 
 
 # ---------------------------------------------------------------------------- Discord
