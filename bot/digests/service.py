@@ -337,7 +337,11 @@ class DigestService:
         check = getattr(deliverer, "check_channel", None)
         if check is None:
             return ChannelAccess(None, f"the {tenant.platform} adapter has no channel check")
-        access: ChannelAccess = await check(tenant.id, channel_id)
+        try:
+            access: ChannelAccess = await check(tenant.id, channel_id)
+        except Exception:  # a broken check must not break /digest status or a run
+            log.exception("channel check for %s/%s failed", tenant.platform, channel_id)
+            return ChannelAccess(None, "the check failed (see the bot's log)")
         return access
 
     async def _tell_paused(self, tenant: Tenant, channel_id: str, error: str) -> None:

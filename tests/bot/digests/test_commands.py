@@ -142,3 +142,17 @@ async def test_trends_and_preview_work_without_a_data_directory(knowledge) -> No
     assert len((await core.handle_text("/trends", Context())).fields) == 4
     reply = await core.handle_text("/digest preview", Context())
     assert reply.is_error and "not available" in reply.title
+
+
+async def test_a_channel_check_that_breaks_is_could_not_check_not_a_traceback(
+    core: Core, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(tenant_id: str, channel_id: str) -> ChannelAccess:
+        raise KeyError("flags")
+
+    await say(core, "/digest subscribe day:mon time:09:00 timezone:UTC")
+    monkeypatch.setattr(world.platform, "check_channel", broken)
+    reply = await say(core, "/digest status")
+    assert not reply.is_error
+    assert "Can post here\ncould not check: the check failed (see the bot's log)" in (
+        reply.plain_text())
