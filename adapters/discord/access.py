@@ -19,16 +19,21 @@ WHERE = ("in the channel's settings (Edit Channel → Permissions), allow the bo
          "{names}, or re-invite it with `framework-coach discord-invite`")
 
 
-def channel_access(client: discord.Client, channel_id: str) -> ChannelAccess:
+def channel_access(client: discord.Client, guild_id: str, channel_id: str) -> ChannelAccess:
     try:
         channel = client.get_channel(int(channel_id))
+        guild = client.get_guild(int(guild_id)) if guild_id.isdigit() else None
     except ValueError:
         return ChannelAccess(False, f"{channel_id!r} is not a Discord channel id")
+    if channel is None and guild is not None and guild.unavailable:
+        return ChannelAccess(None, "Discord says this server is unavailable right now",
+                             "ask again in a few minutes")
+    if channel is None and guild is not None:
+        return ChannelAccess(False, "the channel no longer exists, or it is a thread the bot "
+                             "has not joined", "subscribe the channel the digests should go to")
     if channel is None:
-        return ChannelAccess(False, "the bot cannot see this channel: it is not in this "
-                             "server, or the channel hides it", "invite the bot with the link "
-                             "from `framework-coach discord-invite`, then allow it View Channel "
-                             "here")
+        return ChannelAccess(False, "the bot is not in this server", "invite it with the link "
+                             "from `framework-coach discord-invite`")
     if isinstance(channel, discord.abc.PrivateChannel):
         return CAN_POST
     me = channel.guild.me

@@ -175,7 +175,7 @@ class DiscordAdapter:
         if client is None:
             return ChannelAccess(None, "Discord is not connected right now",
                                  "ask again in a minute")
-        return channel_access(client, channel_id)
+        return channel_access(client, tenant_id, channel_id)
 
     async def edit(
         self, tenant_id: str, channel_id: str, message_id: str, response: Response

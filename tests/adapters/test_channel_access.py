@@ -161,6 +161,7 @@ async def test_discord_reads_the_bots_permissions_in_each_channel(
     async with running_adapter(core, discord_fake, tmp_path, guild_ready_timeout=2.0) as adapter:
         found = {c: await adapter.check_channel(str(GUILD_ID), str(c))
                  for c in (OPEN, NO_SEND, NO_FILES, BOT_ONLY, HIDDEN, 999)}
+        elsewhere = await adapter.check_channel("920000000000000001", "806")
     assert found[OPEN] == ChannelAccess(True) and found[BOT_ONLY] == ChannelAccess(True)
     # Discord drops Embed Links (and Attach Files) with Send Messages: both are named
     assert found[NO_SEND].describe() == (
@@ -171,7 +172,9 @@ async def test_discord_reads_the_bots_permissions_in_each_channel(
     assert found[NO_FILES].problem == "the chart is left out: the bot lacks Attach Files here"
     assert found[HIDDEN].ok is False
     assert found[HIDDEN].problem == "the bot lacks View Channel, Send Messages and Embed Links here"
-    assert found[999].ok is False and "cannot see this channel" in found[999].problem
+    assert found[999].ok is False and "no longer exists" in found[999].problem
+    assert elsewhere.describe() == ("no: the bot is not in this server. Fix: invite it with the "
+                                    "link from `framework-coach discord-invite`")
     # the answers come from the gateway's cache: no REST request per check
     assert not [r for r in discord_fake.requests if "/channels/" in r[1]]
 
