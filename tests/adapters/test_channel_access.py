@@ -19,7 +19,13 @@ from bot.config import Settings
 from bot.core import Core
 from bot.digests.access import ChannelAccess
 from bot.storage import Tenant
-from tests.adapters.fakes.discord_fake import GUILD_ID, FakeDiscord, guild, running_adapter
+from tests.adapters.fakes.discord_fake import (
+    GUILD_ID,
+    DiscordHarness,
+    FakeDiscord,
+    guild,
+    running_adapter,
+)
 from tests.adapters.fakes.slack_api import TEAM, Running, visible_text
 from tests.adapters.test_discord_daily import advance_until
 
@@ -177,6 +183,49 @@ async def test_discord_reads_the_bots_permissions_in_each_channel(
                                     "link from `framework-coach discord-invite`")
     # the answers come from the gateway's cache: no REST request per check
     assert not [r for r in discord_fake.requests if "/channels/" in r[1]]
+
+
+async def test_discord_status_after_a_refused_digest_names_the_missing_permission(
+    tmp_path: Path,
+) -> None:
+    """Through the real app and an interaction: Send Messages is denied in the channel, the
+    digest and the pause note are refused (403), /digest status says which permission to
+    allow."""
+    room = 960000000000000001  # the first snowflake the harness hands out: "ml" below
+    fake = await FakeDiscord().start()
+    fake.guilds.append(guild({room: [{"id": str(GUILD_ID), "type": 0, "allow": "0",
+                                      "deny": str(bits(send_messages=True))}]},
+                             everyone=POSTING))
+    missing = {"message": "Missing Permissions", "code": 50013}
+    clock = FakeClock(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))
+    app = await open_app(Settings(_env_file=None, data_dir=tmp_path / "data"), clock)
+    try:
+        await app.start_schedules()
+        async with running_adapter(app.core, fake, tmp_path / "discord",
+                                   guild_ready_timeout=2.0) as adapter:
+            app.outbox.register("discord", adapter)
+            user = DiscordHarness(fake, adapter, app.core)
+            assert user.snowflake("ml") == room
+            for _ in range(2):  # the digest, then the note saying it paused
+                fake.fail_next("POST", rf"/channels/{room}/messages$", 403, missing)
+            (saved,) = await user.command("/digest subscribe time:09:30 timezone:UTC",
+                                          user="mo", channel="ml", permissions=1 << 4)
+            assert "Digest subscription saved" in saved.text
+            await clock.advance(30 * 60)
+            tenant = Tenant("discord", str(GUILD_ID))
+            sends = f"/api/v10/channels/{room}/messages"
+            await advance_until(clock, lambda: [r[1] for r in fake.requests
+                                                if r[0] == "POST"].count(sends) >= 2)
+            (status,) = await user.command("/digest status", user="mo", channel="ml")
+            assert ("no: the bot lacks Send Messages and Embed Links here. Fix: in the "
+                    "channel's settings") in status.text
+            assert fake.channel_posts(room) == []
+        sub = await app.store.get_subscription(tenant, str(room))
+        assert sub is not None and not sub.enabled and "Missing Permissions" in (
+            sub.disabled_reason or "")
+    finally:
+        await app.close()
+        await fake.close()
 
 
 async def test_discord_not_connected_is_not_a_yes(
