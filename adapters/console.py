@@ -25,6 +25,7 @@ from rich.text import Text
 
 from adapters.base import Delivery
 from bot.core import Core
+from bot.digests.access import CAN_POST, ChannelAccess
 from bot.models import Attachment, Button, Context, Response, Visibility, unmark
 from bot.models import Table as ComparisonTable
 
@@ -120,6 +121,10 @@ class ConsoleAdapter:
         """Scheduled posts land in the terminal, labelled with their channel."""
         self._show(response, channel_id, audience=None)
         return Delivery(ok=True, message_id=f"console-{channel_id}")
+
+    async def check_channel(self, tenant_id: str, channel_id: str) -> ChannelAccess:
+        """Every console channel is this terminal: posting always works."""
+        return CAN_POST
 
     async def edit(
         self, tenant_id: str, channel_id: str, message_id: str, response: Response

@@ -36,10 +36,12 @@ from discord.http import Route
 from adapters.backoff import Backoff
 from adapters.base import Delivery
 from adapters.discord import delivery
+from adapters.discord.access import channel_access
 from adapters.discord.client import HASH_FILE, NO_PINGS, CoachClient
 from adapters.discord.render import CustomIds, Message, release, render
 from bot.config import Settings
 from bot.core import Core
+from bot.digests.access import ChannelAccess
 from bot.models import Attachment, Context, Request, Response, Visibility
 from bot.registry import CommandSpec
 
@@ -174,6 +176,14 @@ class DiscordAdapter:
             return Delivery(ok=False, error="Discord is not connected")
         return await delivery.send(client, channel_id, self._render(response),
                                    image=response.image)
+
+    async def check_channel(self, tenant_id: str, channel_id: str) -> ChannelAccess:
+        """Whether ``deliver`` can post here: the bot's permissions (``/digest status``)."""
+        client = self._connected()
+        if client is None:
+            return ChannelAccess(None, "Discord is not connected right now",
+                                 "ask again in a minute")
+        return channel_access(client, tenant_id, channel_id)
 
     async def edit(
         self, tenant_id: str, channel_id: str, message_id: str, response: Response

@@ -33,12 +33,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.backoff import Backoff
 from adapters.base import Delivery
+from adapters.slack import access
 from adapters.slack.delivery import Pacer, Poster
 from adapters.slack.permissions import Permissions
 from adapters.slack.render import ACTION_PREFIX, Rendered, button_id, render, unescape
 from adapters.slack.socket import ResilientSocketClient, SocketHandler
 from bot.config import Settings
 from bot.core import RUN_PREFIX, Core
+from bot.digests.access import ChannelAccess
 from bot.models import Context, Response, Visibility, error
 from bot.registry import CommandSpec
 
@@ -193,6 +195,10 @@ class SlackAdapter:
         if response.image is not None:  # after the text, which never waits on the chart
             await self.poster.upload(channel_id, response.image)
         return result
+
+    async def check_channel(self, tenant_id: str, channel_id: str) -> ChannelAccess:
+        """Whether ``deliver`` can post here: membership and scopes (``/digest status``)."""
+        return await access.channel_access(self.client, channel_id)
 
     async def edit(
         self, tenant_id: str, channel_id: str, message_id: str, response: Response

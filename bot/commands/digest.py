@@ -178,14 +178,13 @@ async def status(request: Request, core: Core, service: DigestService) -> Respon
             + (f", {last.attempts} attempts" if last.attempts > 1 else "") + ")"))
     else:
         fields.append(FieldItem("Last run", "none yet"))
-    fields.append(FieldItem("Can post here", "yes" if found.can_post is None
-                            else f"no: {found.can_post}"))
+    fields.append(FieldItem("Can post here", found.can_post.describe()))
     sections = []
     if not sub.enabled:
         sections.append(Section(
             f"Digests here are paused: {user_text(sub.disabled_reason or '', TEXT_LIMIT)}. "
-            "Fix the cause (invite the bot, "
-            "give it permission to post) and subscribe again.", heading="Why nothing arrives"))
+            "Fix the cause (see \"Can post here\"), then a channel manager resumes them with "
+            "`/digest subscribe`.", heading="Why nothing arrives"))
     elif sub.last_error:
         sections.append(Section(user_text(sub.last_error, TEXT_LIMIT), heading="Last problem"))
     return Response(title="Digest status for this channel", sections=tuple(sections),

@@ -26,10 +26,11 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import Clock
 from bot.delivery import Outbox
+from bot.digests.access import ChannelAccess
 from bot.digests.schedule import last_fire, next_fire, period_key, trigger_for
 from bot.digests.scheduler import ClockedScheduler
 from bot.logs import log_context
-from bot.models import Response
+from bot.models import TEXT_LIMIT, Response, Section, user_text
 from bot.storage import DigestRecord, Store, Subscription, Tenant
 from bot.trends.chart import ChartMaker
 from bot.trends.digest import Digest, DigestBuilder
@@ -49,7 +50,7 @@ class Status:
     subscription: Subscription
     next_run: dt.datetime | None
     last: DigestRecord | None
-    can_post: str | None  # None when posting looks possible, else the reason it is not
+    can_post: ChannelAccess  # what the platform's adapter found when asked just now
 
 
 def job_id(tenant: Tenant, channel_id: str) -> str:
@@ -271,6 +272,7 @@ class DigestService:
                 log.warning("digest for %s/%s disabled: %s", platform, channel_id, error)
                 if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
                     self.scheduler.remove_job(job_id(tenant, channel_id))
+                await self._tell_paused(tenant, channel_id, error)
                 return
             wait = delivery.retry_after if delivery.retry_after is not None else delay
             if wait is None or self.clock.now() + dt.timedelta(seconds=wait) > fired + self.grace:
@@ -326,12 +328,39 @@ class DigestService:
         log.warning("digest for %s/%s: %s", tenant.platform, channel_id, note)
         await self.store.upsert_subscription(tenant, dataclasses.replace(sub, last_error=note))
 
-    async def _can_post(self, tenant: Tenant, channel_id: str) -> str | None:
+    async def _can_post(self, tenant: Tenant, channel_id: str) -> ChannelAccess:
         deliverer = self.outbox.deliverer(tenant.platform)
         if deliverer is None:
-            return f"{tenant.platform} is not connected to this bot process right now"
+            return ChannelAccess(False, f"{tenant.platform} is not connected to this bot "
+                                 "process right now", "the bot's operator starts it with "
+                                 f"the {tenant.platform} settings (see .env.example)")
         check = getattr(deliverer, "check_channel", None)
-        return await check(tenant.id, channel_id) if check is not None else None
+        if check is None:
+            return ChannelAccess(None, f"the {tenant.platform} adapter has no channel check")
+        try:
+            access: ChannelAccess = await check(tenant.id, channel_id)
+        except Exception:  # a broken check must not break /digest status or a run
+            log.exception("channel check for %s/%s failed", tenant.platform, channel_id)
+            return ChannelAccess(None, "the check failed (see the bot's log)")
+        return access
+
+    async def _tell_paused(self, tenant: Tenant, channel_id: str, error: str) -> None:
+        """Say once, in the channel, that its digests stopped and how a manager resumes
+        them: a plain note, which may still get through where the digest could not (and
+        when it cannot, ``/digest status`` says the same)."""
+        access = await self._can_post(tenant, channel_id)
+        fix = f" To fix: {access.fix}." if access.ok is False and access.fix else ""
+        note = Response(
+            title="Trend digests here are paused",
+            sections=(Section(
+                f"The last digest could not be posted: {user_text(error, TEXT_LIMIT)}.{fix} "
+                "Then a channel manager resumes them with `/digest subscribe` (the same "
+                "schedule options); `/digest status` shows what the bot finds now."),),
+        )
+        delivery = await self.outbox.post(tenant.platform, tenant.id, channel_id, note)
+        if not delivery.ok:
+            log.info("could not tell %s/%s its digests are paused either: %s",
+                     tenant.platform, channel_id, delivery.error)
 
 
 def _report_collection(task: asyncio.Task[Any]) -> None:

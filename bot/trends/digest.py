@@ -50,7 +50,10 @@ class Figures:
     stars_change: float | None = None  # absolute, against one period earlier
     stars_since: dt.date | None = None
     questions: float | None = None  # Stack Overflow questions in the last 30 days
-    questions_change: float | None = None  # fraction against the 30 days before
+    # Share of the four frameworks' questions, and its change in percentage points against
+    # the 30 days before: the site's traffic is falling, so raw counts mislead.
+    questions_share: float | None = None
+    questions_share_change: float | None = None
     release: Release | None = None
     new_release: bool = False  # published within this period
     spark: str = ""
@@ -86,6 +89,7 @@ def compose(
     figures = [_figures(data, fw_id, knowledge.framework(fw_id).name, today)
                for fw_id in data.frameworks]
     figures = _mark_old_stars(figures, data, knowledge)
+    figures = _question_shares(figures, data)
     total = sum(f.downloads for f in figures if f.downloads is not None)
     if total:
         figures = [
@@ -116,7 +120,6 @@ def _figures(data: TrendData, fw_id: str, name: str, today: dt.date) -> Figures:
     previous = downloads[-2].value if len(downloads) > 1 else None
     stars_at, stars_since, stars_change = _stars(trend.stars, data.period_days)
     questions = trend.questions[-1].value if trend.questions else None
-    prior_q = trend.questions[-2].value if len(trend.questions) > 1 else None
     release = trend.release
     new_release = bool(
         release and release.published
@@ -134,7 +137,6 @@ def _figures(data: TrendData, fw_id: str, name: str, today: dt.date) -> Figures:
         stars_change=stars_change,
         stars_since=stars_since,
         questions=questions,
-        questions_change=_change(questions, prior_q),
         release=release,
         new_release=new_release,
         spark=sparkline([p.value for p in downloads]),
@@ -158,6 +160,27 @@ def _mark_old_stars(figures: list[Figures], data: TrendData,
         if f.stars_at is not None and f.stars_at < cutoff else f
         for f in figures
     ]
+
+
+def _question_shares(figures: list[Figures], data: TrendData) -> list[Figures]:
+    """Each framework's share of the four's Stack Overflow questions, now and 30 days
+    earlier; the earlier share only when every framework has the earlier count."""
+    latest = {f.framework: f.questions for f in figures if f.questions is not None}
+    total = sum(latest.values())
+    if not total:
+        return figures
+    prior = {fw: t.questions[-2].value for fw, t in data.frameworks.items()
+             if fw in latest and len(t.questions) > 1}
+    prior_total = sum(prior.values()) if prior.keys() == latest.keys() else 0.0
+    out = []
+    for f in figures:
+        if f.questions is None:
+            out.append(f)
+            continue
+        share = f.questions / total
+        change = (share - prior[f.framework] / prior_total) * 100 if prior_total else None
+        out.append(replace(f, questions_share=share, questions_share_change=change))
+    return out
 
 
 def _stars(

@@ -118,9 +118,11 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
         if f.stars_old:
             line += f" (old: {f.stars_old})"
         lines.append(line)
-    if f.questions is not None:
-        change = f" ({_pct(f.questions_change)})" if f.questions_change is not None else ""
-        lines.append(f"Stack Overflow: {f.questions:,.0f} questions in 30 days{change}")
+    if f.questions_share is not None:
+        change = (f" ({f.questions_share_change:+.1f} pts)"
+                  if f.questions_share_change is not None else "")
+        lines.append(f"Stack Overflow: {f.questions_share:.0%} of the four's questions "
+                     f"in 30 days{change}")
     if f.release is not None:
         when = f" on {_date(f.release.published)}" if f.release.published else ""
         label = "New release" if f.new_release else "Latest release"

@@ -141,7 +141,9 @@ class FakeDiscord:
         self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._ws: web.WebSocketResponse | None = None  # the latest session
         self.recommended_shards = recommended_shards
-        self.guilds = guilds  # guilds the bot is in, sent to the shard that owns each
+        # Servers the bot is in, each announced after READY (GUILD_CREATE, as with the guilds
+        # intent) to the shard that owns it: an id (see guild_payload) or a payload (guild()).
+        self.guilds: list[int | dict[str, Any]] = list(guilds)
         self.shard_count = 1  # as the latest IDENTIFY said
         self._shards: dict[int, web.WebSocketResponse] = {}  # shard id -> its connection
         self._seq = 1
@@ -354,11 +356,12 @@ class FakeDiscord:
                 self._seq = 1
                 session = f"session-{self.next_id()}"
                 self._sessions[session] = shard_id
-                mine = [g for g in self.guilds if shard_of(g, count) == shard_id]
+                payloads = [g if isinstance(g, dict) else guild_payload(g) for g in self.guilds]
+                mine = [g for g in payloads if shard_of(int(g["id"]), count) == shard_id]
                 ready = {
                     "v": 10,
                     "user": BOT_USER,
-                    "guilds": [{"id": str(g), "unavailable": True} for g in mine],
+                    "guilds": [{"id": g["id"], "unavailable": True} for g in mine],
                     "session_id": session,
                     "resume_gateway_url": self.gateway_url,
                     "application": {"id": str(APP_ID), "flags": 0},
@@ -368,7 +371,7 @@ class FakeDiscord:
                 for guild in mine:
                     self._seq += 1
                     await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self._seq,
-                                                  "d": guild_payload(guild)}))
+                                                  "d": guild}))
                 self._identified.set()
                 await self._notify()
             elif op == 6 and frame["d"].get("session_id") in self._sessions:  # resume
@@ -586,6 +589,32 @@ def guild_payload(guild_id: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- a driver
+
+
+def guild(channels: dict[int, list[dict[str, Any]]], *, everyone: int, bot_role: int = 0,
+          guild_id: int = GUILD_ID) -> dict[str, Any]:
+    """A GUILD_CREATE payload: text channels (id -> permission overwrites), the @everyone
+    role's permissions, and the bot as a member with one role of its own."""
+    role_id = guild_id + 1
+
+    def role(rid: int, name: str, permissions: int, position: int) -> dict[str, Any]:
+        return {"id": str(rid), "name": name, "permissions": str(permissions),
+                "position": position, "color": 0, "hoist": False, "managed": False,
+                "mentionable": False}
+
+    return {
+        "id": str(guild_id), "name": "Study group", "owner_id": "1", "unavailable": False,
+        "member_count": 2, "large": False, "features": [], "emojis": [], "stickers": [],
+        "roles": [role(guild_id, "@everyone", everyone, 0),
+                  role(role_id, "framework-coach", bot_role, 1)],
+        "channels": [{"id": str(cid), "type": 0, "name": f"channel-{cid}", "position": n,
+                      "permission_overwrites": overwrites, "guild_id": str(guild_id)}
+                     for n, (cid, overwrites) in enumerate(channels.items())],
+        "members": [{"user": BOT_USER, "roles": [str(role_id)],
+                     "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+                     "flags": 0}],
+        "threads": [], "voice_states": [], "presences": [],
+    }
 
 
 def command_data(name: str, subcommand: str | None, options: dict[str, str],

@@ -56,6 +56,8 @@ class FakeSlack:
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # conversations.info
+    # The bot token's scopes, sent as X-OAuth-Scopes on every answer (as Slack does).
+    scopes: str = "commands,chat:write,files:write,users:read,channels:read,groups:read"
     calls: list[Call] = field(default_factory=list)
     socket_replies: asyncio.Queue[dict[str, Any]] | None = None
 
@@ -177,6 +179,8 @@ class FakeSlack:
             status, call.reply = failure.status, {"ok": False, "error": failure.error}
         else:
             call.reply = self._answer(method, data)
+        if token == f"Bearer {BOT_TOKEN}":
+            headers = {**headers, "x-oauth-scopes": self.scopes}
         return _json(call.reply, status, headers)
 
     def _answer(self, method: str, data: dict[str, Any]) -> dict[str, Any]:

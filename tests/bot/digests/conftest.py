@@ -14,6 +14,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.delivery import Delivery, Outbox
+from bot.digests.access import CAN_POST, ChannelAccess
 from bot.digests.service import DigestService
 from bot.models import Response
 from bot.quiz.bank import QuestionBank
@@ -34,6 +35,10 @@ class Platform:
     posts: list[tuple[str, dt.datetime, Response]] = field(default_factory=list)
     script: deque[Delivery] = field(default_factory=deque)
     flaky: random.Random | None = None  # when set, one post in ten fails with a 500
+    access: ChannelAccess = CAN_POST  # what check_channel answers
+
+    async def check_channel(self, tenant_id: str, channel_id: str) -> ChannelAccess:
+        return self.access
 
     async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
         if self.script:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.core import Core
 from bot.delivery import Delivery
+from bot.digests.access import CAN_POST, ChannelAccess
 from bot.models import Context, Response, Visibility
 
 from .conftest import TENANT, World
@@ -56,14 +57,45 @@ async def test_malformed_options_say_what_is_wrong_with_an_example(core: Core) -
 
 async def test_status_answers_why_nothing_arrived(core: Core, world: World) -> None:
     await say(core, "/digest subscribe day:mon time:09:00 timezone:UTC")
-    world.platform.script.append(
-        Delivery(ok=False, error="not_in_channel: the bot is not in this channel", permanent=True))
+    refused = Delivery(ok=False, error="not_in_channel: the bot is not in this channel",
+                       permanent=True)
+    world.platform.script.extend([refused, refused])  # the digest, then the pause note
+    world.platform.access = ChannelAccess(False, "the app is not a member of this channel",
+                                          "invite the app: `/invite @framework-coach` here")
     await world.run_until(dt.datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
     reply = await say(core, "/digest status", manager=False)
     text = reply.plain_text()
     assert reply.visibility is Visibility.PRIVATE
     assert "Why nothing arrives" in text and "not_in_channel" in text
     assert "none (paused)" in text and "failed (2026-W10)" in text
+    assert ("Can post here\nno: the app is not a member of this channel. Fix: invite the "
+            "app: `/invite @framework-coach` here") in text
+    assert "a channel manager resumes them with `/digest subscribe`" in text
+
+
+async def test_a_paused_subscription_tells_the_channel_once_how_to_resume(
+    core: Core, world: World
+) -> None:
+    """The digest is refused for good (say, Embed Links denied), a plain note still gets
+    through: said once, with the fix the platform check found; later weeks stay silent."""
+    await say(core, "/digest subscribe day:mon time:09:00 timezone:UTC")
+    world.platform.script.append(Delivery(ok=False, error="403 Missing Permissions",
+                                          permanent=True))
+    world.platform.access = ChannelAccess(False, "the bot lacks Embed Links here",
+                                          "allow the bot's role Embed Links")
+    await world.run_until(dt.datetime(2026, 3, 23, 10, 0, tzinfo=UTC))
+    (note,) = [r for _, _, r in world.platform.posts]
+    assert note.title == "Trend digests here are paused"
+    assert note.plain_text().splitlines()[1] == (
+        "The last digest could not be posted: 403 Missing Permissions. To fix: allow the "
+        "bot's role Embed Links. Then a channel manager resumes them with `/digest "
+        "subscribe` (the same schedule options); `/digest status` shows what the bot finds "
+        "now.")
+    world.platform.access = CAN_POST  # fixed; a manager subscribes again
+    await say(core, "/digest subscribe day:mon time:09:00 timezone:UTC")
+    await world.run_until(dt.datetime(2026, 3, 30, 10, 0, tzinfo=UTC))
+    assert [r.title.split(",")[0] for _, _, r in world.platform.posts] == [
+        "Trend digests here are paused", "Framework trends (sample data to 22 Aug 2026)"]
 
 
 async def test_status_shows_next_run_in_the_channel_zone_and_the_last_post(
@@ -110,3 +142,17 @@ async def test_trends_and_preview_work_without_a_data_directory(knowledge) -> No
     assert len((await core.handle_text("/trends", Context())).fields) == 4
     reply = await core.handle_text("/digest preview", Context())
     assert reply.is_error and "not available" in reply.title
+
+
+async def test_a_channel_check_that_breaks_is_could_not_check_not_a_traceback(
+    core: Core, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(tenant_id: str, channel_id: str) -> ChannelAccess:
+        raise KeyError("flags")
+
+    await say(core, "/digest subscribe day:mon time:09:00 timezone:UTC")
+    monkeypatch.setattr(world.platform, "check_channel", broken)
+    reply = await say(core, "/digest status")
+    assert not reply.is_error
+    assert "Can post here\ncould not check: the check failed (see the bot's log)" in (
+        reply.plain_text())

@@ -33,3 +33,4 @@ async def test_console_subscription_posts_on_schedule(world: World, knowledge) -
     assert "#news" in shown and "Framework trends (sample data to" in shown
     status = await adapter.handle_line("/digest status")
     assert status is not None and "delivered (2026-W10)" in status.plain_text()
+    assert "Can post here\nyes" in status.plain_text()  # the console adapter's own answer

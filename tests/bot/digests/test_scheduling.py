@@ -137,10 +137,10 @@ async def test_a_permanent_failure_disables_the_subscription_with_the_reason(
 ) -> None:
     await world.subscribe("news", weekday=0, time="09:00")
     world.platform.posts.clear()
-    world.platform.script.append(
-        Delivery(ok=False, error="channel_not_found: the channel was deleted", permanent=True))
+    gone = Delivery(ok=False, error="channel_not_found: the channel was deleted", permanent=True)
+    world.platform.script.extend([gone, gone])  # the digest, then the note saying it paused
     await world.run_until(dt.datetime(2026, 3, 23, 10, 0, tzinfo=UTC))
-    assert world.platform.posts == []
+    assert world.platform.posts == [] and not world.platform.script
     status = await world.service.status(TENANT, "news")
     assert status and not status.subscription.enabled
     assert status.subscription.disabled_reason == "channel_not_found: the channel was deleted"

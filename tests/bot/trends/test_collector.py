@@ -12,9 +12,10 @@ from bot.trends.collector import SourceReport, collect, collect_command, format_
 from .conftest import settings_for
 
 SOURCES = ["pypistats", "github", "stackexchange", "hn_hiring"]
-# hn_hiring: three recorded "Who is hiring?" months, each a total plus one count per framework
-EXPECTED = {"pypistats": 4 * 183, "github": 4 * 4, "stackexchange": 4 + 4 * 2,
-            "hn_hiring": 3 * (1 + 4)}
+# hn_hiring: three recorded "Who is hiring?" months x (a total + one count per framework)
+# pypistats: 4 packages x (180 daily rows + 3 recent sums); github: 4 repos x (stars, forks,
+# open issues, release); stackexchange: 4 tag totals + 4 tags x 2 windows
+EXPECTED = {"pypistats": 732, "github": 16, "stackexchange": 12, "hn_hiring": 15}
 
 
 async def test_collect_stores_every_source_and_reports_progress(

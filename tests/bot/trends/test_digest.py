@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.quiz.bank import QuestionBank
-from bot.storage import Store
+from bot.storage import Snapshot, Store
 from bot.trends import collector
 from bot.trends.digest import DigestBuilder, _teaser, sparkline
 from bot.trends.render import digest_response
@@ -33,14 +35,22 @@ async def test_live_digest_has_every_figure_and_names_no_missing_source(
         await store.close()
     assert digest.data.sample_label is None and digest.fresh and digest.data.missing == ()
     figures = {f.framework: f for f in digest.figures}
-    torch = figures["pytorch"]
-    assert torch.downloads and torch.downloads_change is not None and torch.share
-    assert abs(sum(f.share or 0 for f in figures.values()) - 1) < 1e-9
-    assert torch.stars and torch.questions is not None and torch.release is not None
+    torch, jax = figures["pytorch"], figures["jax"]
+    # Summed by hand from the recorded pypistats rows: torch 15-21 Nov 21,420,437 against
+    # 8-14 Nov 21,457,575; the four together 36,132,281 (torch 21,420,437, tensorflow
+    # 5,463,617, keras 4,458,663, jax 4,789,564); jax 4,789,564 against 4,872,882.
+    assert torch.downloads == 21_420_437 and torch.downloads_at == dt.date(2026, 11, 21)
+    assert torch.downloads_change == pytest.approx(-0.0017308, abs=1e-7)  # -37,138
+    assert torch.share == pytest.approx(0.592834, abs=1e-6)
+    assert jax.downloads_change == pytest.approx(-0.0170983, abs=1e-7)  # -83,318
+    assert [round(f.share or 0, 4) for f in digest.figures] == [0.5928, 0.1512, 0.1234, 0.1326]
+    assert torch.stars == 105_041 and torch.release is not None
+    assert torch.questions == 212  # the recorded total for the 30 days from 23 Oct
     assert len(torch.spark) == 8
-    assert digest.mover is not None and digest.mover.downloads_change == max(
-        (f.downloads_change for f in figures.values()), key=lambda c: abs(c or 0))
+    assert digest.mover is jax  # -1.7 %, the largest move of the four
     text = digest_response(digest).plain_text()
+    assert "JAX: downloads -1.7% against the week to 14 Nov 2026." in text
+    assert "Downloads: 21.4M per week (-0.2%), 59% of the four" in text
     assert "the week to" in text and "sample" not in text.lower()
     assert "proxies for use" in text and digest.teaser is not None and digest.tip is not None
 
@@ -108,6 +118,57 @@ async def test_the_digest_is_composed_once_until_data_or_day_changes(
         assert await builder.build("weekly") is not first and builder.compositions == 2
     finally:
         await store.close()
+
+
+async def test_stack_overflow_is_each_frameworks_share_of_the_four_not_a_raw_count(
+    fake: TrendsFake, tmp_path: Path, knowledge, clock: RecordingClock  # noqa: ANN001
+) -> None:
+    """Recorded totals: 212, 168, 74 and 19 questions from 23 Oct (473 in all); 236, 181,
+    83 and 22 in the 30 days before (522). The site's traffic is falling, so every raw count
+    dropped; the shares say who gained: TensorFlow 34.7 % -> 35.5 %."""
+    store = await collected_store(fake, tmp_path, knowledge, clock)
+    try:
+        digest = await DigestBuilder(knowledge, clock, store).build("weekly")
+    finally:
+        await store.close()
+    shares = {f.framework: (f.questions_share, f.questions_share_change)
+              for f in digest.figures}
+    expected = {"pytorch": (0.448203, -0.390), "tensorflow": (0.355180, 0.844),
+                "keras": (0.156448, -0.256), "jax": (0.040169, -0.198)}
+    for framework, (share, points) in expected.items():
+        assert shares[framework] == (pytest.approx(share, abs=1e-6),
+                                     pytest.approx(points, abs=1e-3)), framework
+    text = digest_response(digest).plain_text()
+    assert "Stack Overflow: 45% of the four's questions in 30 days (-0.4 pts)" in text
+    assert "Stack Overflow: 36% of the four's questions in 30 days (+0.8 pts)" in text
+    assert "Stack Overflow: 4% of the four's questions in 30 days (-0.2 pts)" in text
+    assert "212" not in text and "questions in 30 days (-" in text
+
+
+async def test_question_share_without_every_earlier_count_has_no_change(
+    tmp_path: Path, knowledge  # noqa: ANN001
+) -> None:
+    """JAX has no count for the earlier window: its share of then is unknown, so is
+    everyone's; today's shares still show."""
+    clock = FakeClock(NOW)
+    store = await Store.open(tmp_path, clock)
+    earlier, latest = NOW - dt.timedelta(days=30), NOW
+    rows = [("pytorch", earlier, 100), ("tensorflow", earlier, 100),
+            ("pytorch", latest, 60), ("tensorflow", latest, 30), ("jax", latest, 10)]
+    try:
+        await store.add_snapshots([
+            *(Snapshot("stackexchange", fw, "questions_30d", value, when)
+              for fw, when, value in rows),
+            Snapshot("github", "pytorch", "stars", 1000, latest)])  # collected data, not sample
+        digest = await DigestBuilder(knowledge, clock, store).build("weekly")
+    finally:
+        await store.close()
+    shares = {f.framework: (f.questions_share, f.questions_share_change)
+              for f in digest.figures}
+    assert shares == {"pytorch": (0.6, None), "tensorflow": (0.3, None),
+                      "keras": (None, None), "jax": (0.1, None)}
+    text = digest_response(digest).plain_text()
+    assert "Stack Overflow: 60% of the four's questions in 30 days\n" in text
 
 
 def test_sparkline_scales_between_lowest_and_highest() -> None:

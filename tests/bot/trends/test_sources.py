@@ -92,7 +92,7 @@ async def test_github_repository_counts_and_latest_release(fake, client, framewo
     }
     jax = releases["jax"]
     assert jax.fetched_at == dt.datetime(2026, 11, 17, 16, 25, 4, tzinfo=dt.UTC)
-    assert jax.value == jax.fetched_at.timestamp()
+    assert jax.value == 1_794_932_704  # its published_at, 2026-11-17T16:25:04Z, in epoch seconds
     assert len(result.snapshots) == 4 * 4
     for request in fake.requests:
         assert request.headers["Authorization"] == "Bearer t0k3n-for-test"
