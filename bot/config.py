@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path("data"), description="Where the bot keeps its state")
+    # Set: every kind of data lives in this PostgreSQL database instead (docs/postgresql.md).
+    database_url: SecretStr | None = None
     knowledge_dir: Path | None = Field(
         default=None, description="Override the shipped knowledge files (for content editing)"
     )
@@ -140,6 +142,14 @@ class Settings(BaseSettings):
             _given.reset(given)
 
     # ------------------------------------------------------------------ single values
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+                ("postgresql://", "postgres://")):
+            raise ValueError("DATABASE_URL must be a postgresql://user@host:port/database URL")
+        return value
+
     @field_validator("slack_bot_token")
     @classmethod
     def _slack_bot_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:

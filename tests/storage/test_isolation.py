@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.clock import FakeClock
 from bot.storage import GameResult, Store, Subscription, Tenant
-from bot.storage.paths import component, tenant_dir
+from bot.storage.embedded.paths import component, tenant_dir
 
 from .conftest import answer
 
@@ -177,7 +177,7 @@ def test_random_writes_only_show_up_in_their_tenant(ops_list) -> None:
 
 
 def test_tenant_marker_records_exact_ids(tmp_path: Path) -> None:
-    from bot.storage.disk import ensure_tenant_dir
+    from bot.storage.embedded.disk import ensure_tenant_dir
 
     tenant = Tenant("slack", "../T0 Weird/Id")
     folder = tenant_dir(tmp_path, tenant)

@@ -10,9 +10,9 @@ import pytest
 from tinydb import TinyDB
 
 from bot.storage import Fold, GameResult, Snapshot, Store, Subscription, Tenant, iso_week
-from bot.storage.journal import read_journal
+from bot.storage.embedded.journal import read_journal
+from bot.storage.embedded.paths import journal_gens, journal_path, tenant_dir
 from bot.storage.partition import LiveStorage
-from bot.storage.paths import journal_gens, journal_path, tenant_dir
 
 from .conftest import answer
 
