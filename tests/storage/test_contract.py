@@ -11,7 +11,19 @@ import datetime as dt
 
 import pytest
 
-from bot.storage import Fold, GameResult, Snapshot, Store, Subscription, Tenant, iso_week
+from bot.storage import (
+    DailyAnswer,
+    DailyDay,
+    DailySub,
+    Fold,
+    GameResult,
+    ReviewCard,
+    Snapshot,
+    Store,
+    Subscription,
+    Tenant,
+    iso_week,
+)
 
 from .conftest import answer
 
@@ -287,3 +299,101 @@ async def test_snapshots_filters_and_overwrite(store: Store, clock, backend) -> 
     with pytest.raises(ValueError):
         Snapshot("pypi", "torch", "downloads", float("inf"), t0)
     await store.close()
+
+
+# ---------------------------------------------------------------- practice cards
+
+
+async def test_a_review_card_is_saved_once_per_reviews_count(store: Store, clock, backend) -> None:
+    t0 = dt.datetime(2026, 1, 5, tzinfo=UTC)
+    await store.record_answer(T, answer("u1", "q1", False, when=t0))
+    card = ReviewCard("q1", {"due": "2026-01-06"}, misses=1, reviews=1, channel_id="c1")
+    assert await store.save_review_card(T, "u1", card, 0, folded_miss=t0) is True
+    # A second press that read the same card (0 reviews) loses: that answer was counted.
+    assert await store.save_review_card(T, "u1", card, 0, folded_miss=t0) is False
+    store = await backend.reopen(store)
+    assert await store.review_cards(T, "u1") == [card]
+    assert await store.review_queue(T, "u1") == []  # the miss it folded in is gone
+    again = dataclasses.replace(card, reviews=2, correct=1)
+    assert await store.save_review_card(T, "u1", again, 1) is True
+    assert await store.review_cards(T, "u1") == [again]
+    assert await store.review_cards(T, "u2") == []
+
+
+# ---------------------------------------------------------------- daily question
+
+
+def _day(day: str = "2026-01-05", channel: str = "c1") -> DailyDay:
+    at = dt.datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC)
+    return DailyDay(channel, day, "posting", "q7", (2, 0, 1), at, at + dt.timedelta(hours=8))
+
+
+async def test_daily_subscription_keeps_its_first_creation(store: Store, clock) -> None:
+    first = await store.upsert_daily_sub(T, DailySub("c1", time="08:00"))
+    await clock.advance(3600)
+    changed = await store.upsert_daily_sub(T, DailySub("c1", time="10:00"), keep_created=True)
+    assert changed.created_at == first.created_at and changed.time == "10:00"
+    assert await store.get_daily_sub(T, "c1") == changed
+    assert [(t, s.channel_id) for t, s in await store.all_daily_subs()] == [(T, "c1")]
+    assert await store.delete_daily_sub(T, "c1") is True
+    assert await store.delete_daily_sub(T, "c1") is False
+    assert await store.get_daily_sub(T, "c1") is None
+
+
+async def test_daily_day_claim_answer_close(store: Store, clock, backend) -> None:
+    assert await store.claim_daily(T, _day()) is True
+    assert await store.claim_daily(T, _day()) is False  # posting: never a second question
+    at = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    ann = DailyAnswer("u1", "Ann", 0, True, at)
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", ann) == "closed"  # not open
+    await store.update_daily_day(T, "c1", "2026-01-05", status="open", opened_at=at,
+                                 message_id="m1")
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", ann) == "recorded"
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", ann) == "answered"
+    bob = DailyAnswer("u2", "Bob", 1, False, at + dt.timedelta(minutes=1))
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", bob) == "recorded"
+    store = await backend.reopen(store)
+    assert await store.daily_answers(T, "c1", "2026-01-05") == [ann, bob]
+    [(tenant, day)] = await store.all_daily_days("open")
+    assert (tenant, day.status, day.message_id, day.order) == (T, "open", "m1", (2, 0, 1))
+
+    closed = await store.close_daily(T, "c1", "2026-01-05")
+    assert closed is not None and closed.day.status == "closed" and closed.answers == [ann, bob]
+    assert [(s.user_id, s.current, s.best) for s in closed.streaks] == [("u1", 1, 1),
+                                                                        ("u2", 0, 0)]
+    assert await store.close_daily(T, "c1", "2026-01-05") is None  # a second close adds nothing
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", bob) == "closed"
+    store = await backend.reopen(store)
+    assert (await store.user_stats(T, "u1")).points == 100
+    assert [r.question_id for r in await store.review_queue(T, "u2")] == ["q7"]
+    assert [s.user_id for s in await store.daily_streaks(T, "c1")] == ["u1", "u2"]
+    assert [d.status for d in await store.daily_days(T, "c1")] == ["closed"]
+    assert await store.all_daily_days("open") == []
+
+
+async def test_a_failed_daily_day_may_be_claimed_again(store: Store) -> None:
+    assert await store.claim_daily(T, _day()) is True
+    await store.update_daily_day(T, "c1", "2026-01-05", status="failed", error="timeout")
+    assert await store.claim_daily(T, _day()) is True
+    [day] = await store.daily_days(T, "c1")
+    assert (day.status, day.attempts) == ("posting", 2)
+    await store.update_daily_day(T, "c1", "2026-01-05", status="failed", permanent=True)
+    assert await store.claim_daily(T, _day()) is False
+
+
+async def test_forget_user_removes_daily_answers_streaks_and_cards(store: Store) -> None:
+    at = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    await store.claim_daily(T, _day())
+    await store.update_daily_day(T, "c1", "2026-01-05", status="open")
+    await store.save_daily_answer(T, "c1", "2026-01-05", DailyAnswer("u1", "Ann", 0, True, at))
+    await store.save_review_card(T, "u1", ReviewCard("q1", {}), 0)
+    # the answer, the card (the streak only exists after a close)
+    assert await store.forget_user(T, "u1") == 2
+    assert await store.daily_answers(T, "c1", "2026-01-05") == []
+    assert await store.review_cards(T, "u1") == []
+
+
+async def test_tenants_lists_who_has_data(store: Store) -> None:
+    await store.update_settings(Tenant("slack", "T1"), a=1)
+    await store.record_answer(T, answer())
+    assert await store.tenants() == [T, Tenant("slack", "T1")]
