@@ -21,7 +21,7 @@ from bot.logs import add_secrets, quiet_console, setup_logging
 from bot.memory import tune_allocator
 from bot.models import Context, Request
 from bot.parser import ParsedCommand, parse
-from bot.storage import DataDirLocked
+from bot.storage import DataDirLocked, StorageUnavailable
 from knowledge.loader import KnowledgeError
 
 EXIT_USAGE = 2
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False, highlight=False)
         return EXIT_USAGE
-    except (DataDirLocked, StartupError) as exc:
+    except (DataDirLocked, StorageUnavailable, StartupError) as exc:
         _cannot_start(err, str(exc))
         return EXIT_USAGE
 

@@ -25,7 +25,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_FILE = ".env"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SLACK_FIELDS = ("slack_bot_token", "slack_app_token", "slack_signing_secret")
-SECRET_FIELDS = (*SLACK_FIELDS, "discord_token", "github_token", "stackexchange_key")
+SECRET_FIELDS = (*SLACK_FIELDS, "discord_token", "github_token", "stackexchange_key",
+                 "database_url")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DISCORD_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 _TOKEN_KIND_RE = re.compile(r"^(xox[a-z]|xapp)-")
