@@ -171,6 +171,15 @@ class EmbeddedStore(Store):
             {t for t, _ in self._parts if t != GLOBAL_TENANT}, key=lambda t: (t.platform, t.id)
         )
 
+    def partitions(self) -> list[tuple[Tenant, str, dict[str, list[dict[str, Any]]]]]:
+        """Every partition's documents by table, global data included: what
+        ``storage migrate`` copies into a database."""
+        return [
+            (tenant, kind, {name: list(table) for name, table in part.tables.items()})
+            for (tenant, kind), part in sorted(
+                self._parts.items(), key=lambda kv: (kv[0][0].platform, kv[0][0].id, kv[0][1]))
+        ]
+
     # ------------------------------------------------------------------ internals
 
     def _read(self, tenant: Tenant, kind: str) -> Partition | None:

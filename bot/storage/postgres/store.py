@@ -90,6 +90,15 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
     return pool
 
 
+async def lock_kinds(conn: asyncpg.Connection, tenant: Tenant, kinds: Iterable[str]) -> None:
+    """Take the transaction's write locks of a tenant's kinds of data, in a fixed order."""
+    for kind in sorted(set(kinds)):
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            f"{len(tenant.platform)}:{tenant.platform}/{tenant.id}/{kind}",
+        )
+
+
 class PostgresStore(Store):
     """Storage in one PostgreSQL database, shared by every process that names it."""
 
@@ -145,11 +154,7 @@ class PostgresStore(Store):
     async def _tx(self, tenant: Tenant, *kinds: str) -> AsyncIterator[asyncpg.Connection]:
         """One transaction holding the write locks of ``kinds`` (taken in a fixed order)."""
         async with self._conn() as conn, conn.transaction():
-            for kind in sorted(kinds):
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                    f"{len(tenant.platform)}:{tenant.platform}/{tenant.id}/{kind}",
-                )
+            await lock_kinds(conn, tenant, kinds)
             yield conn
 
     @contextlib.asynccontextmanager
