@@ -25,7 +25,7 @@ MIGRATIONS: tuple[str, ...] = (
         k4       text NOT NULL DEFAULT '',
         doc      jsonb NOT NULL,
         PRIMARY KEY (platform, tenant, tbl, k1, k2, k3, k4)
-    );
+    ) WITH (fillfactor = 70);  -- aggregates are rewritten all the time: room for HOT updates
     CREATE INDEX fc_docs_by_k2 ON fc_docs (platform, tenant, tbl, k2);
     CREATE INDEX fc_docs_by_k3 ON fc_docs (platform, tenant, tbl, k3);
     """,
