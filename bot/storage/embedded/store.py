@@ -22,7 +22,8 @@ from tinydb import Query, TinyDB
 
 from bot.clock import Clock
 
-from .. import cards, daily, digests, quiz, scores
+from .. import cards, daily, digests, quiz, scores, settings
+from .. import snapshots as snapshots_docs
 from ..codec import dt_to_str, json_clone, require_aware, str_to_dt
 from ..contract import Store
 from ..errors import StoreClosed
@@ -56,7 +57,6 @@ from .paths import tenant_dir
 
 log = logging.getLogger("framework_coach.storage")
 
-_SETTINGS_KEY = "tenant"
 
 
 def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
@@ -207,24 +207,16 @@ class EmbeddedStore(Store):
     # ------------------------------------------------------------------ settings
 
     async def get_settings(self, tenant: Tenant) -> dict[str, Any]:
-        p = self._read(tenant, "settings")
-        doc = p["settings"].get(_SETTINGS_KEY) if p else None
-        return copy.deepcopy(doc["values"]) if doc else {}
+        return settings.values(self._read(tenant, "settings"))
 
     async def update_settings(self, tenant: Tenant, **values: Any) -> dict[str, Any]:
         """Merge ``values`` into the tenant's settings; a value of None removes that key."""
         check_tenant(tenant)
         clean = json_clone(values, "settings")
         p = self._write(tenant, "settings")
-        old = p["settings"].get(_SETTINGS_KEY)
-        merged = {**(old["values"] if old else {}), **clean}
-        merged = {k: v for k, v in merged.items() if v is not None}
-        p.put(
-            "settings",
-            {"scope": _SETTINGS_KEY, "values": merged, "updated_at": dt_to_str(self._clock.now())},
-        )
+        merged = settings.merge(p, clean, self._now())
         await self._commit(p)
-        return copy.deepcopy(merged)
+        return merged
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -387,14 +379,8 @@ class EmbeddedStore(Store):
         check_tenant(tenant)
         answers, games = list(answers), list(games)
         p = self._write(tenant, "scores")
-        new_answers, new_game = scores.mark_fold(p, fold) if fold else (True, False)
-        if not (new_answers or new_game):
+        if not scores.quiz_step(p, fold, answers, games):
             return False
-        if new_answers:
-            for answer in answers:
-                scores.apply_answer(p, answer)
-        if new_game and fold is not None:
-            scores.apply_games(p, fold.channel_id, games)
         await self._commit(p)
         return True
 
@@ -460,12 +446,7 @@ class EmbeddedStore(Store):
         of a subscription that is being changed (days before it are never caught up)."""
         check_tenant(tenant)
         p = self._write(tenant, "scores")
-        old = p["daily_subs"].get(sub.channel_id)
-        if keep_created and old is not None and old.get("created_at"):
-            sub = dataclasses.replace(sub, created_at=str_to_dt(old["created_at"]))
-        if sub.created_at is None:
-            sub = dataclasses.replace(sub, created_at=self._clock.now())
-        p.put("daily_subs", daily.sub_to_doc(sub))
+        sub = daily.put_sub(p, sub, keep_created, self._clock.now())
         await self._commit(p)
         return sub
 
@@ -591,18 +572,7 @@ class EmbeddedStore(Store):
             return
         p = self._write(GLOBAL_TENANT, "trends")
         self._trends_writes += 1
-        for s in snapshots:
-            p.put(
-                "snapshots",
-                {
-                    "source": s.source,
-                    "framework": s.framework,
-                    "metric": s.metric,
-                    "value": float(s.value),
-                    "fetched_at": dt_to_str(s.fetched_at),
-                    "label": s.label,
-                },
-            )
+        snapshots_docs.put(p, snapshots)
         await self._commit(p)
 
     def trends_version(self) -> int:
@@ -630,19 +600,8 @@ class EmbeddedStore(Store):
             cond &= q.metric == metric
         if since is not None:
             cond &= q.fetched_at >= dt_to_str(require_aware(since, "since"))
-        docs = TinyDB(p, storage=LiveStorage).table("snapshots", cache_size=0).search(cond)
-        docs.sort(key=lambda d: (d["fetched_at"], d["source"], d["framework"], d["metric"]))
-        return [
-            Snapshot(
-                d["source"],
-                d["framework"],
-                d["metric"],
-                d["value"],
-                str_to_dt(d["fetched_at"]),  # type: ignore[arg-type]
-                d.get("label"),
-            )
-            for d in docs
-        ]
+        return snapshots_docs.to_list(
+            TinyDB(p, storage=LiveStorage).table("snapshots", cache_size=0).search(cond))
 
 
 # ---------------------------------------------------------------------- helpers

@@ -24,7 +24,8 @@ import asyncpg
 
 from bot.clock import Clock
 
-from .. import cards, daily, digests, quiz, scores
+from .. import cards, daily, digests, quiz, scores, settings
+from .. import snapshots as snapshots_docs
 from ..codec import dt_to_str, iso_week, json_clone, require_aware, str_to_dt
 from ..contract import Store
 from ..errors import StorageUnavailable, StoreClosed
@@ -56,7 +57,6 @@ from .docs import Want, Work
 
 log = logging.getLogger("framework_coach.storage")
 
-_SETTINGS_KEY = "tenant"
 # What an unreachable or restarting server raises: a short "try again", never a traceback.
 UNREACHABLE = (
     OSError,
@@ -187,21 +187,13 @@ class PostgresStore(Store):
     # ------------------------------------------------------------------ settings
 
     async def get_settings(self, tenant: Tenant) -> dict[str, Any]:
-        p = await self._read(tenant, "settings", Want("settings", {"scope": _SETTINGS_KEY}))
-        doc = p["settings"].get(_SETTINGS_KEY)
-        return copy.deepcopy(doc["values"]) if doc else {}
+        return settings.values(await self._read(tenant, "settings", _settings()))
 
     async def update_settings(self, tenant: Tenant, **values: Any) -> dict[str, Any]:
         check_tenant(tenant)
         clean = json_clone(values, "settings")
-        async with self._write(tenant, "settings",
-                               Want("settings", {"scope": _SETTINGS_KEY})) as w:
-            old = w.part["settings"].get(_SETTINGS_KEY)
-            merged = {**(old["values"] if old else {}), **clean}
-            merged = {k: v for k, v in merged.items() if v is not None}
-            w.part.put("settings", {"scope": _SETTINGS_KEY, "values": merged,
-                                    "updated_at": self._now()})
-        return copy.deepcopy(merged)
+        async with self._write(tenant, "settings", _settings()) as w:
+            return settings.merge(w.part, clean, self._now())
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -327,15 +319,7 @@ class PostgresStore(Store):
         if fold is not None:
             wants.append(Want("folds", {"channel_id": fold.channel_id}))
         async with self._write(tenant, "scores", *wants) as w:
-            new_answers, new_game = scores.mark_fold(w.part, fold) if fold else (True, False)
-            if not (new_answers or new_game):
-                return False
-            if new_answers:
-                for answer in answers:
-                    scores.apply_answer(w.part, answer)
-            if new_game and fold is not None:
-                scores.apply_games(w.part, fold.channel_id, games)
-        return True
+            return scores.quiz_step(w.part, fold, answers, games)
 
     async def record_game_result(
         self, tenant: Tenant, channel_id: str, results: Iterable[GameResult]
@@ -394,13 +378,7 @@ class PostgresStore(Store):
     ) -> DailySub:
         check_tenant(tenant)
         async with self._write(tenant, "scores", _daily_sub(sub.channel_id)) as w:
-            old = w.part["daily_subs"].get(sub.channel_id)
-            if keep_created and old is not None and old.get("created_at"):
-                sub = dataclasses.replace(sub, created_at=str_to_dt(old["created_at"]))
-            if sub.created_at is None:
-                sub = dataclasses.replace(sub, created_at=self._clock.now())
-            w.part.put("daily_subs", daily.sub_to_doc(sub))
-        return sub
+            return daily.put_sub(w.part, sub, keep_created, self._clock.now())
 
     async def get_daily_sub(self, tenant: Tenant, channel_id: str) -> DailySub | None:
         p = await self._read(tenant, "scores", _daily_sub(channel_id))
@@ -503,12 +481,7 @@ class PostgresStore(Store):
             return
         self._trends_writes += 1
         async with self._write(GLOBAL_TENANT, "trends") as w:
-            for s in snapshots:
-                w.part.put("snapshots", {
-                    "source": s.source, "framework": s.framework, "metric": s.metric,
-                    "value": float(s.value), "fetched_at": dt_to_str(s.fetched_at),
-                    "label": s.label,
-                })
+            snapshots_docs.put(w.part, snapshots)
 
     def trends_version(self) -> int:
         return self._trends_writes
@@ -525,14 +498,14 @@ class PostgresStore(Store):
         since_at = None if since is None else ("fetched_at", dt_to_str(
             require_aware(since, "since")))
         p = await self._read(GLOBAL_TENANT, "trends", Want("snapshots", eq, since_at))
-        docs = sorted(p["snapshots"],
-                      key=lambda d: (d["fetched_at"], d["source"], d["framework"], d["metric"]))
-        return [Snapshot(d["source"], d["framework"], d["metric"], d["value"],
-                         str_to_dt(d["fetched_at"]), d.get("label"))  # type: ignore[arg-type]
-                for d in docs]
+        return snapshots_docs.to_list(p["snapshots"])
 
 
 # ---------------------------------------------------------------------- what methods load
+
+
+def _settings() -> Want:
+    return Want("settings", {"scope": settings.KEY})
 
 
 def _sub(channel_id: str) -> Want:
