@@ -1,12 +1,13 @@
-"""Durable storage for framework-coach: the only code that touches TinyDB.
+"""Durable storage for framework-coach: one contract (``Store``), two backends.
 
 Usage::
 
-    store = await Store.open(data_dir_from_env(), SystemClock())
+    store = await open_store(settings, SystemClock())  # DATABASE_URL, else DATA_DIR
     await store.record_answer(Tenant("discord", guild_id), AnswerRecord(...))
     await store.close()
 
-See docs/storage.md for the design (partitions, journal, group commit, recovery).
+See docs/storage.md for the data directory (partitions, journal, group commit, recovery)
+and docs/postgresql.md for PostgreSQL.
 """
 
 from .codec import iso_week

@@ -167,5 +167,15 @@ async def backend(request, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ba
 
 
 @pytest.fixture
+async def pg(pg_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Backend]:
+    """PostgreSQL alone (tests of what only a shared database does), emptied first."""
+    await _empty_database(pg_url)
+    b = Backend("postgres", clock, tmp_path / "unused", pg_url)
+    yield b
+    for store in b.opened:
+        await store.close()
+
+
+@pytest.fixture
 async def store(backend: Backend) -> Store:
     return await backend.open()

@@ -10,7 +10,6 @@ from bot.storage.postgres.migrate import migrate_command
 from bot.storage.postgres.store import PostgresStore
 
 from .conftest import answer
-from .test_postgres import pg  # noqa: F401 - the fixture
 
 A, B = Tenant("discord", "1"), Tenant("slack", "T9")
 
@@ -26,7 +25,7 @@ async def _fill(data: Path, clock, answers: int) -> None:
                                             dt.datetime(2026, 1, 1, tzinfo=dt.UTC))])
 
 
-async def test_copies_every_tenant_idempotently(tmp_path: Path, clock, pg) -> None:  # noqa: F811
+async def test_copies_every_tenant_idempotently(tmp_path: Path, clock, pg) -> None:
     data = tmp_path / "data"
     await _fill(data, clock, answers=5)
     lines: list[str] = []
@@ -55,7 +54,7 @@ async def test_copies_every_tenant_idempotently(tmp_path: Path, clock, pg) -> No
 
 
 async def test_a_tenant_that_cannot_be_copied_is_left_out_whole(
-    tmp_path: Path, clock, pg  # noqa: F811
+    tmp_path: Path, clock, pg
 ) -> None:
     data = tmp_path / "data"
     await _fill(data, clock, answers=1)

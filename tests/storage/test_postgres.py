@@ -16,26 +16,13 @@ import pytest
 from bot.app import open_app
 from bot.config import Settings
 from bot.models import Context
-from bot.storage import Fold, StorageUnavailable, Tenant
+from bot.storage import Fold, SchemaTooNew, StorageUnavailable, Tenant
 from bot.storage.postgres import schema
 from bot.storage.postgres.store import PostgresStore
 
 from .conftest import Backend, answer
 
 T = Tenant("slack", "T1")
-
-
-@pytest.fixture
-async def pg(pg_url: str, clock) -> Backend:
-    conn = await asyncpg.connect(pg_url)
-    try:
-        await conn.execute("DROP TABLE IF EXISTS fc_docs, fc_schema")
-    finally:
-        await conn.close()
-    b = Backend("postgres", clock, Path("/nonexistent"), pg_url)
-    yield b
-    for store in b.opened:
-        await store.close()
 
 
 async def test_processes_starting_at_once_migrate_the_schema_once(pg: Backend) -> None:
@@ -138,3 +125,15 @@ async def test_an_unreachable_database_says_try_again_and_the_process_reconnects
     finally:
         await app.close()
         await proxy.cut()
+
+
+async def test_a_database_from_a_newer_bot_is_refused(pg: Backend) -> None:
+    await (await pg.open()).close()
+    conn = await asyncpg.connect(pg.url)
+    try:
+        await conn.execute("INSERT INTO fc_schema (version) VALUES ($1)",
+                           schema.SCHEMA_VERSION + 1)
+    finally:
+        await conn.close()
+    with pytest.raises(SchemaTooNew, match="upgrade the bot"):
+        await pg.open()
