@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from bot.storage import Snapshot, Store, Subscription, Tenant
@@ -70,3 +74,23 @@ async def test_a_tenant_that_cannot_be_copied_is_left_out_whole(
     assert lines[-1].endswith("; 1 failed and were left out whole")
     assert (await store.user_stats(A, "u1")).answered == 1  # none of A's new copy landed
     assert (await store.user_stats(B, "u2")).answered == 2  # B was copied
+
+
+def test_the_command_copies_and_says_what(tmp_path: Path, pg_url: str) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "v1", data)
+    exe = shutil.which("framework-coach", path=str(Path(sys.executable).parent))
+    assert exe, "the console script is installed with the package"
+    env = {**os.environ, "DATA_DIR": str(data), "LOG_LEVEL": "WARNING"}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run([exe, "storage", "migrate", "--to", pg_url], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "copied  discord/555: 9 documents (reviews 2, settings 1, subscriptions 1, totals 2, "
+        "weekly 3); counts checked",
+        f"1 of 1 tenants copied from {data}, 9 documents",
+    ]
+    wrong = subprocess.run([exe, "storage", "migrate", "--to", "mysql://db/x"],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert wrong.returncode == 2 and "postgresql://" in wrong.stderr and not wrong.stdout
