@@ -38,11 +38,11 @@ from tinydb import TinyDB  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.storage import AnswerRecord, Store, Tenant  # noqa: E402
-from bot.storage.atomic import write_tables  # noqa: E402
 from bot.storage.codec import dt_to_str  # noqa: E402
-from bot.storage.disk import ensure_tenant_dir  # noqa: E402
+from bot.storage.embedded.atomic import write_tables  # noqa: E402
+from bot.storage.embedded.disk import ensure_tenant_dir  # noqa: E402
+from bot.storage.embedded.paths import snapshot_path, tenant_dir  # noqa: E402
 from bot.storage.partition import META_TABLE, Partition  # noqa: E402
-from bot.storage.paths import snapshot_path, tenant_dir  # noqa: E402
 from bot.storage.scores import apply_answer  # noqa: E402
 
 SIZES = (1_000, 100_000, 1_000_000)

@@ -18,7 +18,7 @@ from bot.digests.service import DigestService
 from bot.quiz.bank import QuestionBank
 from bot.quiz.daily import DailyService
 from bot.quiz.manager import QuizManager
-from bot.storage import DataDirLocked, Store
+from bot.storage import DataDirLocked, Store, open_store
 from bot.trends import collector
 from bot.trends.digest import DigestBuilder
 from knowledge import loader
@@ -73,7 +73,7 @@ async def open_app(settings: Settings, clock: Clock | None = None, *,
     bank = QuestionBank.load(settings.knowledge_dir)
     outbox = Outbox(clock)
     try:
-        store = await Store.open(settings.data_dir, clock)
+        store = await open_store(settings, clock)
     except DataDirLocked:
         if require_store:
             raise

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from rich.console import Console
@@ -21,7 +22,7 @@ from bot.logs import add_secrets, quiet_console, setup_logging
 from bot.memory import tune_allocator
 from bot.models import Context, Request
 from bot.parser import ParsedCommand, parse
-from bot.storage import DataDirLocked
+from bot.storage import DataDirLocked, StorageError, StorageUnavailable
 from knowledge.loader import KnowledgeError
 
 EXIT_USAGE = 2
@@ -53,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     trends.add_argument("what", choices=["collect", "hiring-sample"],
                         help="collect: fetch from every source; hiring-sample: print the "
                              "collected hiring months as knowledge/trends_sample.yaml rows")
+    storage = sub.add_parser("storage", help="`storage migrate --to URL` copies the data "
+                             "directory into PostgreSQL")
+    storage.add_argument("what", choices=["migrate"])
+    storage.add_argument("--to", required=True, metavar="postgresql://…",
+                         help="the database to copy into (its schema is created if needed)")
+    storage.add_argument("--from", dest="source", type=Path, default=None, metavar="DIR",
+                         help="the data directory to copy (default: DATA_DIR)")
     doctor = sub.add_parser("doctor", help="check the configuration, data directory, knowledge "
                             "files and tokens, and say what to fix")
     doctor.add_argument("--offline", action="store_true",
@@ -80,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     add_secrets(*settings.secret_values())
     if args.action == "discord-invite":
         return _discord_invite(settings, err)
+    if args.action == "storage":
+        return _storage_migrate(settings, args, err)
     if args.action == "trends":
         from bot.clock import SystemClock
         from bot.trends.collector import collect_command
@@ -106,8 +116,25 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False, highlight=False)
         return EXIT_USAGE
-    except (DataDirLocked, StartupError) as exc:
+    except (DataDirLocked, StorageUnavailable, StartupError) as exc:
         _cannot_start(err, str(exc))
+        return EXIT_USAGE
+
+
+def _storage_migrate(settings: Settings, args: argparse.Namespace, err: Console) -> int:
+    from bot.clock import SystemClock
+    from bot.storage.postgres.migrate import migrate_command
+
+    if not args.to.startswith(("postgresql://", "postgres://")):
+        _cannot_start(err, "--to must be a postgresql://user@host:port/database URL")
+        return EXIT_USAGE
+    add_secrets(args.to)
+    try:
+        return asyncio.run(migrate_command(args.source or settings.data_dir, args.to,
+                                           SystemClock(), print))
+    except StorageError as exc:
+        _cannot_start(err, f"{exc} (stop the bot before copying its data directory)"
+                      if isinstance(exc, DataDirLocked) else str(exc))
         return EXIT_USAGE
 
 

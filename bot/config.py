@@ -25,7 +25,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_FILE = ".env"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SLACK_FIELDS = ("slack_bot_token", "slack_app_token", "slack_signing_secret")
-SECRET_FIELDS = (*SLACK_FIELDS, "discord_token", "github_token", "stackexchange_key")
+SECRET_FIELDS = (*SLACK_FIELDS, "discord_token", "github_token", "stackexchange_key",
+                 "database_url")
 MAX_SHARDS = 100_000  # far beyond any bot; keeps a typo like 0-9999999999 from eating memory
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DISCORD_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -99,6 +100,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path("data"), description="Where the bot keeps its state")
+    # Set: every kind of data lives in this PostgreSQL database instead (docs/postgresql.md).
+    database_url: SecretStr | None = None
     knowledge_dir: Path | None = Field(
         default=None, description="Override the shipped knowledge files (for content editing)"
     )
@@ -145,6 +148,14 @@ class Settings(BaseSettings):
             _given.reset(given)
 
     # ------------------------------------------------------------------ single values
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+                ("postgresql://", "postgres://")):
+            raise ValueError("DATABASE_URL must be a postgresql://user@host:port/database URL")
+        return value
+
     @field_validator("slack_bot_token")
     @classmethod
     def _slack_bot_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:

@@ -19,6 +19,7 @@ from bot.mentions import neutralise
 from bot.models import Context, Request, Response, error
 from bot.parser import ParseError, parse
 from bot.registry import CommandSpec, Registry, discover, discover_buttons
+from bot.storage import StorageUnavailable
 from knowledge.loader import Knowledge
 
 log = logging.getLogger("framework_coach.core")
@@ -125,6 +126,9 @@ class Core:
                          user=context.user_id):
             try:
                 return self._finish(await handler(button_id, context, self))
+            except StorageUnavailable as exc:
+                log.warning("button %s: %s", prefix, exc)
+                return self._finish(_try_again())
             except Exception:
                 log.exception("button %s failed", prefix)
                 return self._finish(_internal_error())
@@ -154,6 +158,9 @@ class Core:
                          channel=request.channel_id, command=command, user=request.user_id):
             try:
                 response = await spec.handler(request, self)
+            except StorageUnavailable as exc:
+                log.warning("command /%s: %s", command, exc)
+                response = _try_again()
             except Exception:
                 log.exception("command /%s failed", command)
                 response = _internal_error()
@@ -166,6 +173,11 @@ class Core:
 
 def _parse_error(problem: ParseError) -> Response:
     return error("I could not read that command", problem.message, problem.example)
+
+
+def _try_again() -> Response:
+    return error("Please try again in a moment",
+                 "Storage could not be reached just now, so this was not done.")
 
 
 def _internal_error() -> Response:

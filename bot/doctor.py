@@ -22,7 +22,7 @@ from bot.config import ENV_FILE, ConfigError, Settings, check_data_dir, load_set
 from bot.logs import redact
 from bot.quiz.bank import QuestionBank
 from bot.storage import DataDirLocked
-from bot.storage.lock import DataDirLock
+from bot.storage.embedded.lock import DataDirLock
 from knowledge import loader
 from knowledge.loader import KnowledgeError
 

@@ -1,18 +1,29 @@
-"""Durable storage for framework-coach: the only code that touches TinyDB.
+"""Durable storage for framework-coach: one contract (``Store``), two backends.
 
 Usage::
 
-    store = await Store.open(data_dir_from_env(), SystemClock())
+    store = await open_store(settings, SystemClock())  # DATABASE_URL, else DATA_DIR
     await store.record_answer(Tenant("discord", guild_id), AnswerRecord(...))
     await store.close()
 
-See docs/storage.md for the design (partitions, journal, group commit, recovery).
+See docs/storage.md for the data directory (partitions, journal, group commit, recovery)
+and docs/postgresql.md for PostgreSQL.
 """
 
 from .codec import iso_week
-from .committer import CommitStats
-from .errors import CorruptFile, DataDirLocked, SchemaTooNew, StorageError, StoreClosed
-from .migrations import SCHEMA_VERSION
+from .contract import Store
+from .embedded.committer import CommitStats
+from .embedded.migrations import SCHEMA_VERSION
+from .embedded.store import EmbeddedStore, data_dir_from_env
+from .errors import (
+    CorruptFile,
+    DataDirLocked,
+    SchemaTooNew,
+    StorageError,
+    StorageUnavailable,
+    StoreClosed,
+)
+from .factory import open_store
 from .records import (
     GLOBAL_TENANT,
     AnswerRecord,
@@ -34,7 +45,6 @@ from .records import (
     UserStats,
 )
 from .signals import install_signal_handlers
-from .store import Store, data_dir_from_env
 
 __all__ = [
     "GLOBAL_TENANT",
@@ -49,6 +59,7 @@ __all__ = [
     "CorruptFile",
     "DataDirLocked",
     "DigestRecord",
+    "EmbeddedStore",
     "Fold",
     "GameResult",
     "LeaderboardEntry",
@@ -58,6 +69,7 @@ __all__ = [
     "SchemaTooNew",
     "Snapshot",
     "StorageError",
+    "StorageUnavailable",
     "Store",
     "StoreClosed",
     "Subscription",
@@ -65,5 +77,6 @@ __all__ = [
     "UserStats",
     "data_dir_from_env",
     "install_signal_handlers",
+    "open_store",
     "iso_week",
 ]

@@ -10,6 +10,7 @@ as they come), and a second close finds the day closed and adds nothing.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +45,17 @@ def doc_to_sub(doc: Mapping[str, Any]) -> DailySub:
     values["created_at"] = str_to_dt(values.get("created_at"))
     values["skipped"] = tuple(values.get("skipped", ()))
     return DailySub(**values)
+
+
+def put_sub(p: Partition, sub: DailySub, keep_created: bool, now: dt.datetime) -> DailySub:
+    """Store a channel's daily question; ``keep_created`` keeps the first creation time."""
+    old = p["daily_subs"].get(sub.channel_id)
+    if keep_created and old is not None and old.get("created_at"):
+        sub = dataclasses.replace(sub, created_at=str_to_dt(old["created_at"]))
+    if sub.created_at is None:
+        sub = dataclasses.replace(sub, created_at=now)
+    p.put("daily_subs", sub_to_doc(sub))
+    return sub
 
 
 def doc_to_day(doc: Mapping[str, Any]) -> DailyDay:

@@ -11,6 +11,10 @@ class StoreClosed(StorageError):
     """The store was closed (shutdown in progress): no new writes are accepted."""
 
 
+class StorageUnavailable(StorageError):
+    """The database cannot be reached just now: nothing was changed; try again shortly."""
+
+
 class DataDirLocked(StorageError):
     """Another process owns the data directory; two writers would corrupt it.
 

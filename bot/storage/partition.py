@@ -17,7 +17,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from .migrations import SCHEMA_VERSION
+from .embedded.migrations import SCHEMA_VERSION
 from .records import Tenant
 
 Doc = dict[str, Any]
@@ -206,16 +206,6 @@ class Partition:
         t.set_raw(doc_id, None)
         self.pending[(table, doc_id)] = None
         return True
-
-    def apply_ops(self, ops: Iterable[tuple[str, str, Doc | None]]) -> None:
-        """Replay journal ops (whole documents), creating unknown tables as plain dicts."""
-        for table, doc_id, doc in ops:
-            t = self.tables.get(table)
-            if t is None:
-                docs: dict[str, Doc] = {}
-                self.raw[table] = docs
-                t = self.tables[table] = Table(table, SCHEMAS[self.kind].get(table), docs)
-            t.set_raw(doc_id, doc)
 
     def take_pending(self) -> dict[tuple[str, str], Doc | None]:
         ops, self.pending = self.pending, {}

@@ -38,6 +38,14 @@ GLOBAL_TENANT = Tenant(GLOBAL_PLATFORM, "global")
 """Reserved owner of data shared by every tenant (trend snapshots)."""
 
 
+def check_tenant(tenant: Tenant) -> None:
+    """Refuse a non-Tenant, and the reserved global tenant, as the owner of tenant data."""
+    if not isinstance(tenant, Tenant):
+        raise TypeError(f"expected a Tenant, got {tenant!r}")
+    if tenant.platform == GLOBAL_PLATFORM:
+        raise ValueError(f"platform '{GLOBAL_PLATFORM}' is reserved for shared data")
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """A channel's digest schedule plus the outcome of its last run."""

@@ -61,6 +61,20 @@ def mark_fold(p: Partition, fold: Fold) -> tuple[bool, bool]:
     return answers, game
 
 
+def quiz_step(p: Partition, fold: Fold | None, answers: list[AnswerRecord],
+              games: list[GameResult]) -> bool:
+    """Count what ``fold`` has not counted yet (all of it without a fold); False if nothing."""
+    new_answers, new_game = mark_fold(p, fold) if fold else (True, False)
+    if not (new_answers or new_game):
+        return False
+    if new_answers:
+        for answer in answers:
+            apply_answer(p, answer)
+    if new_game and fold is not None:
+        apply_games(p, fold.channel_id, games)
+    return True
+
+
 def apply_answer(p: Partition, a: AnswerRecord) -> None:
     when = dt_to_str(a.answered_at)
     correct = 1 if a.correct else 0

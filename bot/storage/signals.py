@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Callable, Iterable
 
-from .store import Store
+from .contract import Store
 
 log = logging.getLogger("framework_coach.storage")
 

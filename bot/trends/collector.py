@@ -16,7 +16,7 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.storage import StorageError, Store
+from bot.storage import StorageError, Store, open_store
 from knowledge import loader
 from knowledge.schema import Framework
 
@@ -130,7 +130,7 @@ async def collect_command(
 
     Raises ``DataDirLocked`` when the bot is running (it owns the data directory).
     """
-    store = await Store.open(settings.data_dir, clock)  # first: fail fast if the bot runs
+    store = await open_store(settings, clock)  # first: fail fast if the bot runs
     try:
         frameworks = list(loader.load(settings.knowledge_dir).frameworks.values())
         started = clock.now()

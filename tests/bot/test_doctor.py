@@ -19,7 +19,7 @@ from bot.clock import SystemClock
 from bot.config import Settings, env_name
 from bot.doctor import doctor
 from bot.quiz.bank import QuestionBank
-from bot.storage.lock import DataDirLock
+from bot.storage.embedded.lock import DataDirLock
 from knowledge import loader
 from tests.adapters.fakes import discord_fake, slack_api
 

@@ -1,4 +1,4 @@
-"""Atomic file replacement and the TinyDB storage built on it."""
+"""Atomic file replacement and the snapshot layout TinyDB reads."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tinydb import TinyDB
 
 from bot.storage import CorruptFile
-from bot.storage.atomic import AtomicJSONStorage, atomic_write, iter_tables_json, read_tables
+from bot.storage.embedded.atomic import atomic_write, iter_tables_json, read_tables
 
 json_values = st.recursive(
     st.none()
@@ -39,18 +38,6 @@ tables = st.dictionaries(
 def test_line_layout_is_plain_json(data) -> None:
     text = "".join(iter_tables_json(data))
     assert json.loads(text) == data
-
-
-def test_tinydb_can_use_the_atomic_storage(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "db.json"
-    db = TinyDB(path, storage=AtomicJSONStorage, create_dirs=True)
-    db.insert({"a": 1})
-    db.table("other").insert({"b": "ü"})
-    db.close()
-    plain = TinyDB(path, access_mode="r")  # TinyDB's own JSONStorage reads it back
-    assert plain.all() == [{"a": 1}] and plain.table("other").all() == [{"b": "ü"}]
-    plain.close()
-    assert not list(path.parent.glob("*.tmp"))
 
 
 def test_failed_write_leaves_old_content_and_no_temp_file(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.storage import StorageError, Store, Tenant
-from bot.storage import committer as committer_module
-from bot.storage.journal import JournalWriter
+from bot.storage.embedded import committer as committer_module
+from bot.storage.embedded.journal import JournalWriter
 
 from .conftest import answer
 

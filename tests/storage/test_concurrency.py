@@ -70,23 +70,21 @@ async def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
             assert (await store.user_stats(TENANTS[0], f"g{n}")).games_won == EACH
 
 
-async def test_same_document_updated_concurrently_counts_every_update(
-    tmp_path: Path, clock
-) -> None:
+async def test_same_document_updated_concurrently_counts_every_update(backend) -> None:
     """Read-modify-write of one aggregate happens without an await in between."""
     tenant = TENANTS[0]
-    async with await Store.open(tmp_path / "data", clock) as store:
+    async with await backend.open() as store:
         await asyncio.gather(
             *(store.record_answer(tenant, answer("u1", f"q{i}")) for i in range(500))
         )
         assert (await store.user_stats(tenant, "u1")).answered == 500
-    async with await Store.open(tmp_path / "data", clock) as store:
+    async with await backend.open() as store:
         assert (await store.user_stats(tenant, "u1")).answered == 500
 
 
-async def test_concurrent_claims_of_one_period_have_one_winner(tmp_path: Path, clock) -> None:
+async def test_concurrent_claims_of_one_period_have_one_winner(backend) -> None:
     tenant = TENANTS[1]
-    async with await Store.open(tmp_path / "data", clock) as store:
+    async with await backend.open() as store:
         results = await asyncio.gather(
             *(store.claim_digest_period(tenant, "c1", "2026-W02") for _ in range(50))
         )

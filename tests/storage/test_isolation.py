@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.clock import FakeClock
 from bot.storage import GameResult, Store, Subscription, Tenant
-from bot.storage.paths import component, tenant_dir
+from bot.storage.embedded.paths import component, tenant_dir
 
 from .conftest import answer
 
@@ -43,9 +43,9 @@ async def assert_sees_only(store: Store, tenant: Tenant, tag: str) -> None:
     assert [r.question_id for r in await store.review_queue(tenant, "u1")] == [f"q-{tag}"]
 
 
-async def test_same_ids_in_two_tenants_never_mix(tmp_path: Path, clock) -> None:
+async def test_same_ids_in_two_tenants_never_mix(backend) -> None:
     a, b = Tenant("discord", "100"), Tenant("slack", "100")
-    async with await Store.open(tmp_path / "data", clock) as store:
+    async with await backend.open() as store:
         await fill(store, a, "A")
         await fill(store, b, "B")
         await assert_sees_only(store, a, "A")
@@ -55,7 +55,7 @@ async def test_same_ids_in_two_tenants_never_mix(tmp_path: Path, clock) -> None:
         assert (await store.user_stats(b, "u1")).answered == 1
         everyone = await store.all_subscriptions()
         assert sorted((t, s.created_by) for t, s in everyone) == [(a, "u1-A"), (b, "u1-B")]
-    async with await Store.open(tmp_path / "data", clock) as store:
+    async with await backend.open() as store:
         await assert_sees_only(store, b, "B")
         assert (await store.user_stats(a, "u1")).answered == 0
 
@@ -94,8 +94,8 @@ def test_tenant_ids_must_be_nonempty_and_global_is_reserved() -> None:
         Tenant("discord", "a\x00b")
 
 
-async def test_reserved_global_platform_is_refused(tmp_path: Path, clock) -> None:
-    async with await Store.open(tmp_path / "data", clock) as store:
+async def test_reserved_global_platform_is_refused(backend) -> None:
+    async with await backend.open() as store:
         with pytest.raises(ValueError, match="reserved"):
             await store.update_settings(Tenant("global", "global"), x=1)
         with pytest.raises(TypeError):
@@ -177,7 +177,7 @@ def test_random_writes_only_show_up_in_their_tenant(ops_list) -> None:
 
 
 def test_tenant_marker_records_exact_ids(tmp_path: Path) -> None:
-    from bot.storage.disk import ensure_tenant_dir
+    from bot.storage.embedded.disk import ensure_tenant_dir
 
     tenant = Tenant("slack", "../T0 Weird/Id")
     folder = tenant_dir(tmp_path, tenant)

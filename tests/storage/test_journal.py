@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.journal import JournalWriter, encode_entry, read_journal
+from bot.storage.embedded.journal import JournalWriter, encode_entry, read_journal
 
 
 def write_lines(path: Path, n: int) -> list[bytes]:

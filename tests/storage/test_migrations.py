@@ -10,8 +10,8 @@ import pytest
 from tinydb import TinyDB
 
 from bot.storage import SCHEMA_VERSION, SchemaTooNew, Store, Tenant
-from bot.storage.atomic import AtomicJSONStorage
-from bot.storage.migrations import MIGRATIONS, migrate
+from bot.storage.embedded.atomic import read_tables
+from bot.storage.embedded.migrations import MIGRATIONS, migrate
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v1"
 TENANT = Tenant("discord", "555")
@@ -59,7 +59,7 @@ async def test_schema_1_fixture_is_migrated_on_open(v1_dir: Path, clock) -> None
         assert ("scores", 1) in kinds and ("digests", 1) in kinds
 
     folder = v1_dir / "discord" / "555"
-    scores = AtomicJSONStorage(folder / "scores.json").read()
+    scores = read_tables(folder / "scores.json")
     assert scores is not None
     assert scores["_meta"]["1"]["schema"] == SCHEMA_VERSION
     assert "answers" not in scores and len(scores["totals"]) == 2

@@ -179,7 +179,7 @@ async def test_foreign_folders_are_left_alone(tmp_path, clock):
     foreign.mkdir(parents=True)
     (foreign / "todo.txt").write_text("mine")
     async with await Store.open(data, clock) as store:
-        assert store.tenants() == []
+        assert await store.tenants() == []
     assert (foreign / "todo.txt").read_text() == "mine"
 
 

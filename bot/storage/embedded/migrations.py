@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from .errors import SchemaTooNew
+from ..errors import SchemaTooNew
 
 SCHEMA_VERSION = 2
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from bot.clock import Clock
 
+from ..errors import CorruptFile
 from .atomic import fsync_dir, make_dirs, read_tables
-from .errors import CorruptFile
 from .paths import BACKUP_DIR
 
 log = logging.getLogger("framework_coach.storage")

@@ -19,14 +19,14 @@ from typing import Any
 
 from bot.clock import Clock
 
+from ..codec import dt_to_str
+from ..errors import CorruptFile, StorageError
+from ..partition import META_TABLE, SCHEMAS, Partition
+from ..records import Tenant
 from .atomic import atomic_write, fsync_dir, make_dirs, read_tables, write_tables
-from .codec import dt_to_str
-from .errors import CorruptFile, StorageError
 from .journal import read_journal, truncate_to
 from .migrations import SCHEMA_VERSION, RawTables, migrate
-from .partition import META_TABLE, SCHEMAS, Partition
 from .paths import TENANT_FILE, TMP_SUFFIX, component, journal_gens, journal_path, snapshot_path
-from .records import Tenant
 from .recovery import backup_current, quarantine, restore_newest_backup
 
 log = logging.getLogger("framework_coach.storage")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from bot.clock import Clock
 
-from .codec import dt_to_str
-from .errors import DataDirLocked
+from ..codec import dt_to_str
+from ..errors import DataDirLocked
 from .paths import LOCK_NAME
 
 

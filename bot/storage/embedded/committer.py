@@ -23,12 +23,12 @@ from typing import Any
 
 from bot.clock import Clock
 
-from .codec import dt_to_str
+from ..codec import dt_to_str
+from ..errors import StorageError
+from ..partition import Partition
 from .disk import compact_files, write_first_snapshot
-from .errors import StorageError
 from .journal import JournalWriter, encode_entry
 from .migrations import SCHEMA_VERSION
-from .partition import Partition
 from .paths import journal_path
 
 log = logging.getLogger("framework_coach.storage")

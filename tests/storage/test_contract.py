@@ -1,18 +1,29 @@
-"""The typed API: what each call stores and returns."""
+"""The storage contract: what each call stores and returns, on every backend.
+
+Each test runs once per backend (the ``backend`` fixture in conftest.py): the data directory,
+and PostgreSQL on a throwaway database. ``backend.reopen`` is a restart of the process.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
 
 import pytest
-from tinydb import TinyDB
 
-from bot.storage import Fold, GameResult, Snapshot, Store, Subscription, Tenant, iso_week
-from bot.storage.journal import read_journal
-from bot.storage.partition import LiveStorage
-from bot.storage.paths import journal_gens, journal_path, tenant_dir
+from bot.storage import (
+    DailyAnswer,
+    DailyDay,
+    DailySub,
+    Fold,
+    GameResult,
+    ReviewCard,
+    Snapshot,
+    Store,
+    Subscription,
+    Tenant,
+    iso_week,
+)
 
 from .conftest import answer
 
@@ -20,29 +31,17 @@ T = Tenant("discord", "1")
 UTC = dt.UTC
 
 
-@pytest.fixture
-async def store(tmp_path: Path, clock):
-    s = await Store.open(tmp_path / "data", clock)
-    yield s
-    await s.close()
-
-
-async def reopen(store: Store, clock) -> Store:
-    await store.close()
-    return await Store.open(store.data_dir, clock)
-
-
 # ---------------------------------------------------------------- settings
 
 
-async def test_settings_merge_remove_and_copy(store: Store, clock) -> None:
+async def test_settings_merge_remove_and_copy(store: Store, clock, backend) -> None:
     assert await store.get_settings(T) == {}
     await store.update_settings(T, lang="en", digest={"top": 3})
     got = await store.update_settings(T, lang=None, tz="Europe/Berlin")
     assert got == {"digest": {"top": 3}, "tz": "Europe/Berlin"}
     got["tz"] = "mutated"
     (await store.get_settings(T))["digest"]["top"] = 99
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     assert await store.get_settings(T) == {"digest": {"top": 3}, "tz": "Europe/Berlin"}
     await store.close()
 
@@ -58,12 +57,12 @@ async def test_non_json_values_are_refused_before_anything_changes(store: Store)
 # ---------------------------------------------------------------- subscriptions and digests
 
 
-async def test_subscription_crud(store: Store, clock) -> None:
+async def test_subscription_crud(store: Store, clock, backend) -> None:
     saved = await store.upsert_subscription(T, Subscription("c1", "daily", time="07:15"))
     assert saved.created_at == clock.now()
     await store.upsert_subscription(T, Subscription("c2", timezone="Asia/Tokyo", weekday=4))
     assert [s.channel_id for s in await store.list_subscriptions(T)] == ["c1", "c2"]
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     assert await store.get_subscription(T, "c1") == saved
     assert await store.delete_subscription(T, "c1") is True
     assert await store.delete_subscription(T, "c1") is False
@@ -88,7 +87,7 @@ def test_subscription_validation(kwargs) -> None:
         Subscription("c1", **kwargs)
 
 
-async def test_digest_claim_lifecycle(store: Store, clock) -> None:
+async def test_digest_claim_lifecycle(store: Store, clock, backend) -> None:
     await store.upsert_subscription(T, Subscription("c1"))
     assert await store.claim_digest_period(T, "c1", "2026-W02") is True
     assert await store.claim_digest_period(T, "c1", "2026-W02") is False  # posting
@@ -97,7 +96,7 @@ async def test_digest_claim_lifecycle(store: Store, clock) -> None:
     await clock.advance(60)
     await store.mark_digest_delivered(T, "c1", "2026-W02", message_id="m1")
     assert await store.claim_digest_period(T, "c1", "2026-W02") is False
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     last = await store.last_digest(T, "c1")
     assert last is not None
     assert (last.status, last.attempts, last.message_id, last.error) == ("delivered", 2, "m1", None)
@@ -128,13 +127,13 @@ async def test_digest_history_is_bounded(store: Store, clock) -> None:
 # ---------------------------------------------------------------- quiz sessions
 
 
-async def test_quiz_sessions(store: Store, clock) -> None:
+async def test_quiz_sessions(store: Store, clock, backend) -> None:
     state = {"question": 3, "players": {"u1": 20}}
     await store.save_quiz_session(T, "c1", state)
     state["question"] = 99  # the store kept its own copy
     other = Tenant("slack", "T1")
     await store.save_quiz_session(other, "c9", {"question": 1})
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     assert await store.load_quiz_session(T, "c1") == {"question": 3, "players": {"u1": 20}}
     active = await store.active_quiz_sessions()
     assert sorted((s.tenant.platform, s.channel_id) for s in active) == [
@@ -148,46 +147,47 @@ async def test_quiz_sessions(store: Store, clock) -> None:
     await store.close()
 
 
-async def test_quiz_answers_saved_one_by_one_until_the_state_is_saved(store: Store, clock) -> None:
+async def test_quiz_answers_saved_one_by_one_until_the_state_is_saved(
+    store: Store, clock, backend
+) -> None:
     await store.save_quiz_session(T, "c1", {"question": 0})
     await store.save_quiz_session(T, "c2", {"question": 0})
     for channel, user in (("c1", "u1"), ("c1", "u2"), ("c2", "u1")):
         await store.save_quiz_answer(T, channel, {"user_id": user, "option": 1})
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     pending = {s.channel_id: s.answers for s in await store.active_quiz_sessions()}
     assert sorted(a["user_id"] for a in pending["c1"]) == ["u1", "u2"]
     assert [a["channel_id"] for a in pending["c2"]] == ["c2"]
     await store.save_quiz_session(T, "c1", {"question": 1})  # the state now holds them
     assert await store.forget_user(T, "u1") == 1  # c2's unsaved answer
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     assert {s.channel_id: s.answers for s in await store.active_quiz_sessions()} == {
         "c1": [],
         "c2": [],
     }
 
 
-async def test_a_fold_of_answers_counts_once(store: Store, clock) -> None:
+async def test_a_fold_of_answers_counts_once(store: Store, clock, backend) -> None:
     fold = Fold("c1", "game1", 0)
     assert await store.record_answers(T, [answer("u1", "q1")], fold) is True
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     assert await store.record_answers(T, [answer("u1", "q1")], fold) is False
     assert await store.record_answers(T, [answer("u1", "q2")], Fold("c1", "game1", 1)) is True
     assert await store.record_answers(T, [answer("u1", "q1")], Fold("c1", "game2", 0)) is True
     assert (await store.user_stats(T, "u1")).answered == 3
 
 
-
 async def test_a_quiz_step_replayed_after_a_crash_adds_only_what_is_missing(
-    store: Store, clock
+    store: Store, clock, backend
 ) -> None:
     games = [GameResult("u1", "Ann", True), GameResult("u2", "Bob", False)]
     # The last question's answers were counted when it closed ...
     assert await store.record_quiz_step(T, Fold("c1", "g1", 1), [answer("u1", "q1")]) is True
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     # ... then the game ends: the same answers come again with the game, in one write.
     over = Fold("c1", "g1", 1, game_over=True)
     assert await store.record_quiz_step(T, over, [answer("u1", "q1")], games) is True
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     assert await store.record_quiz_step(T, over, [answer("u1", "q1")], games) is False
     ann, bob = await store.user_stats(T, "u1"), await store.user_stats(T, "u2")
     assert (ann.answered, ann.games_played, ann.games_won) == (1, 1, 1)
@@ -198,25 +198,6 @@ async def test_a_quiz_step_replayed_after_a_crash_adds_only_what_is_missing(
     assert await store.record_quiz_step(T, cut, [answer("u1", "q2")], games[:1]) is False
     ann = await store.user_stats(T, "u1")
     assert (ann.answered, ann.games_played, ann.games_won) == (2, 2, 2)
-
-
-
-async def test_a_quiz_step_is_one_journal_line(store: Store) -> None:
-    """All of a step or none of it: a kill can only tear the last line, which loading drops."""
-    await store.record_answer(T, answer("u0", "q0"))  # the partition's first write: a snapshot
-    directory = tenant_dir(store.data_dir, T)
-    [gen] = journal_gens(directory, "scores") or [1]
-    journal = journal_path(directory, "scores", gen)
-    before = read_journal(journal).entries if journal.exists() else []
-    games = [GameResult("u1", "Ann", True), GameResult("u2", "Bob", False)]
-    await store.record_quiz_step(T, Fold("c1", "g1", 0, game_over=True),
-                                 [answer("u1", "q1"), answer("u2", "q1")], games)
-    [entry] = read_journal(journal).entries[len(before):]
-    tables = sorted({table for table, _, _ in entry.ops})
-    assert tables == ["folds", "totals", "weekly"]
-    totals = [doc for table, _, doc in entry.ops if table == "totals"]
-    assert {(d["user_id"], d["answered"], d["games_played"]) for d in totals} == {
-        ("u1", 1, 1), ("u2", 1, 1)}
 
 
 # ---------------------------------------------------------------- scores
@@ -277,12 +258,12 @@ async def test_review_queue(store: Store) -> None:
     assert queue[0].last_missed_at == t0 + dt.timedelta(hours=1)
 
 
-async def test_forget_user(store: Store, clock) -> None:
+async def test_forget_user(store: Store, clock, backend) -> None:
     await store.upsert_subscription(T, Subscription("c1", created_by="u1"))
     await store.record_answer(T, answer("u1", "q1", False))
     await store.record_answer(T, answer("u2", "q1", True))
     assert await store.forget_user(T, "u1") == 4  # totals, weekly, review, subscription author
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     assert (await store.user_stats(T, "u1")).answered == 0
     assert await store.review_queue(T, "u1") == []
     assert [e.user_id for e in await store.leaderboard(T)] == ["u2"]
@@ -300,7 +281,7 @@ def test_answer_times_must_be_aware() -> None:
 # ---------------------------------------------------------------- trend snapshots
 
 
-async def test_snapshots_filters_and_overwrite(store: Store, clock) -> None:
+async def test_snapshots_filters_and_overwrite(store: Store, clock, backend) -> None:
     t0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
     rows = [
         Snapshot("pypi", "torch", "downloads", 10.0, t0),
@@ -309,7 +290,7 @@ async def test_snapshots_filters_and_overwrite(store: Store, clock) -> None:
     ]
     await store.add_snapshots(rows)
     await store.add_snapshots([dataclasses.replace(rows[0], value=11.0)])  # same key: overwrite
-    store = await reopen(store, clock)
+    store = await backend.reopen(store)
     assert [s.value for s in await store.snapshots(framework="torch")] == [11.0, 100.0]
     assert [s.framework for s in await store.snapshots(source="pypi")] == ["jax", "torch"]
     assert await store.snapshots(metric="stars") == [rows[2]]
@@ -320,26 +301,99 @@ async def test_snapshots_filters_and_overwrite(store: Store, clock) -> None:
     await store.close()
 
 
-# ---------------------------------------------------------------- files and TinyDB
+# ---------------------------------------------------------------- practice cards
 
 
-async def test_files_are_tinydb_databases(store: Store, clock) -> None:
-    await store.record_answer(T, answer("u1", "q1", False))
-    await store.record_answer(T, answer("u2", "q1", True))
-    await store.checkpoint()
-    folder = store.data_dir / "discord" / "1"
-    db = TinyDB(folder / "scores.json", access_mode="r")
-    try:
-        assert sorted(d["user_id"] for d in db.table("totals").all()) == ["u1", "u2"]
-        assert db.table("_meta").get(doc_id=1)["schema"] == 2  # type: ignore[index]
-    finally:
-        db.close()
+async def test_a_review_card_is_saved_once_per_reviews_count(store: Store, clock, backend) -> None:
+    t0 = dt.datetime(2026, 1, 5, tzinfo=UTC)
+    await store.record_answer(T, answer("u1", "q1", False, when=t0))
+    card = ReviewCard("q1", {"due": "2026-01-06"}, misses=1, reviews=1, channel_id="c1")
+    assert await store.save_review_card(T, "u1", card, 0, folded_miss=t0) is True
+    # A second press that read the same card (0 reviews) loses: that answer was counted.
+    assert await store.save_review_card(T, "u1", card, 0, folded_miss=t0) is False
+    store = await backend.reopen(store)
+    assert await store.review_cards(T, "u1") == [card]
+    assert await store.review_queue(T, "u1") == []  # the miss it folded in is gone
+    again = dataclasses.replace(card, reviews=2, correct=1)
+    assert await store.save_review_card(T, "u1", again, 1) is True
+    assert await store.review_cards(T, "u1") == [again]
+    assert await store.review_cards(T, "u2") == []
 
 
-async def test_live_view_refuses_writes(store: Store) -> None:
-    await store.update_settings(T, a=1)
-    part = store._parts[(T, "settings")]
-    db = TinyDB(part, storage=LiveStorage)
-    assert db.table("settings", cache_size=0).all()[0]["values"] == {"a": 1}
-    with pytest.raises(TypeError, match="read-only"):
-        db.table("settings").insert({"x": 1})
+# ---------------------------------------------------------------- daily question
+
+
+def _day(day: str = "2026-01-05", channel: str = "c1") -> DailyDay:
+    at = dt.datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC)
+    return DailyDay(channel, day, "posting", "q7", (2, 0, 1), at, at + dt.timedelta(hours=8))
+
+
+async def test_daily_subscription_keeps_its_first_creation(store: Store, clock) -> None:
+    first = await store.upsert_daily_sub(T, DailySub("c1", time="08:00"))
+    await clock.advance(3600)
+    changed = await store.upsert_daily_sub(T, DailySub("c1", time="10:00"), keep_created=True)
+    assert changed.created_at == first.created_at and changed.time == "10:00"
+    assert await store.get_daily_sub(T, "c1") == changed
+    assert [(t, s.channel_id) for t, s in await store.all_daily_subs()] == [(T, "c1")]
+    assert await store.delete_daily_sub(T, "c1") is True
+    assert await store.delete_daily_sub(T, "c1") is False
+    assert await store.get_daily_sub(T, "c1") is None
+
+
+async def test_daily_day_claim_answer_close(store: Store, clock, backend) -> None:
+    assert await store.claim_daily(T, _day()) is True
+    assert await store.claim_daily(T, _day()) is False  # posting: never a second question
+    at = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    ann = DailyAnswer("u1", "Ann", 0, True, at)
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", ann) == "closed"  # not open
+    await store.update_daily_day(T, "c1", "2026-01-05", status="open", opened_at=at,
+                                 message_id="m1")
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", ann) == "recorded"
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", ann) == "answered"
+    bob = DailyAnswer("u2", "Bob", 1, False, at + dt.timedelta(minutes=1))
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", bob) == "recorded"
+    store = await backend.reopen(store)
+    assert await store.daily_answers(T, "c1", "2026-01-05") == [ann, bob]
+    [(tenant, day)] = await store.all_daily_days("open")
+    assert (tenant, day.status, day.message_id, day.order) == (T, "open", "m1", (2, 0, 1))
+
+    closed = await store.close_daily(T, "c1", "2026-01-05")
+    assert closed is not None and closed.day.status == "closed" and closed.answers == [ann, bob]
+    assert [(s.user_id, s.current, s.best) for s in closed.streaks] == [("u1", 1, 1),
+                                                                        ("u2", 0, 0)]
+    assert await store.close_daily(T, "c1", "2026-01-05") is None  # a second close adds nothing
+    assert await store.save_daily_answer(T, "c1", "2026-01-05", bob) == "closed"
+    store = await backend.reopen(store)
+    assert (await store.user_stats(T, "u1")).points == 100
+    assert [r.question_id for r in await store.review_queue(T, "u2")] == ["q7"]
+    assert [s.user_id for s in await store.daily_streaks(T, "c1")] == ["u1", "u2"]
+    assert [d.status for d in await store.daily_days(T, "c1")] == ["closed"]
+    assert await store.all_daily_days("open") == []
+
+
+async def test_a_failed_daily_day_may_be_claimed_again(store: Store) -> None:
+    assert await store.claim_daily(T, _day()) is True
+    await store.update_daily_day(T, "c1", "2026-01-05", status="failed", error="timeout")
+    assert await store.claim_daily(T, _day()) is True
+    [day] = await store.daily_days(T, "c1")
+    assert (day.status, day.attempts) == ("posting", 2)
+    await store.update_daily_day(T, "c1", "2026-01-05", status="failed", permanent=True)
+    assert await store.claim_daily(T, _day()) is False
+
+
+async def test_forget_user_removes_daily_answers_streaks_and_cards(store: Store) -> None:
+    at = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    await store.claim_daily(T, _day())
+    await store.update_daily_day(T, "c1", "2026-01-05", status="open")
+    await store.save_daily_answer(T, "c1", "2026-01-05", DailyAnswer("u1", "Ann", 0, True, at))
+    await store.save_review_card(T, "u1", ReviewCard("q1", {}), 0)
+    # the answer, the card (the streak only exists after a close)
+    assert await store.forget_user(T, "u1") == 2
+    assert await store.daily_answers(T, "c1", "2026-01-05") == []
+    assert await store.review_cards(T, "u1") == []
+
+
+async def test_tenants_lists_who_has_data(store: Store) -> None:
+    await store.update_settings(Tenant("slack", "T1"), a=1)
+    await store.record_answer(T, answer())
+    assert await store.tenants() == [T, Tenant("slack", "T1")]

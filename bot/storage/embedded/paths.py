@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from .records import Tenant
+from ..records import Tenant
 
 _PLAIN = re.compile(r"^[a-z0-9_]{1,64}$")
 _UNSAFE = re.compile(r"[^a-z0-9_]")

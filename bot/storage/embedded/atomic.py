@@ -1,4 +1,4 @@
-"""Crash-safe file replacement, and a TinyDB ``Storage`` built on it.
+"""Crash-safe file replacement for snapshots, lock and tenant files.
 
 TinyDB's own ``JSONStorage`` rewrites its file in place, so a crash mid-write leaves a
 truncated file. Here every snapshot is written to a temporary file in the same folder,
@@ -20,9 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from tinydb.storages import Storage
-
-from .errors import CorruptFile
+from ..errors import CorruptFile
 from .paths import TMP_SUFFIX
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -141,24 +139,3 @@ def read_tables(path: Path) -> dict[str, dict[str, Any]] | None:
     ):
         raise CorruptFile(f"{path}: not a TinyDB database (expected {{table: {{id: doc}}}})")
     return data
-
-
-class AtomicJSONStorage(Storage):
-    """A TinyDB storage whose writes are atomic replacements: ``TinyDB(path, storage=...)``.
-
-    Each ``write`` still rewrites the whole file (TinyDB's storage contract passes the whole
-    database), so the store uses it for snapshots and keeps per-write cost flat with a
-    journal; see ``docs/storage.md``.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], create_dirs: bool = False) -> None:
-        super().__init__()
-        self.path = Path(path)
-        if create_dirs:
-            make_dirs(self.path.parent)
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        return read_tables(self.path)
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        write_tables(self.path, data)

@@ -16,24 +16,19 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from tinydb import Query, TinyDB
 
 from bot.clock import Clock
 
-from . import cards, daily, digests, scores
-from .atomic import make_dirs
-from .codec import dt_to_str, json_clone, require_aware, str_to_dt
-from .committer import CommitStats, Committer
-from .disk import LoadReport, discover_tenants, load_partition, remove_temp_files
-from .errors import StoreClosed
-from .lock import DataDirLock
-from .partition import GLOBAL_KINDS, TENANT_KINDS, LiveStorage, Partition
-from .paths import tenant_dir
-from .records import (
-    GLOBAL_PLATFORM,
+from .. import cards, daily, digests, quiz, scores, settings
+from .. import snapshots as snapshots_docs
+from ..codec import dt_to_str, json_clone, require_aware, str_to_dt
+from ..contract import Store
+from ..errors import StoreClosed
+from ..partition import GLOBAL_KINDS, TENANT_KINDS, LiveStorage, Partition
+from ..records import (
     GLOBAL_TENANT,
     AnswerRecord,
     DailyAnswer,
@@ -52,11 +47,16 @@ from .records import (
     Subscription,
     Tenant,
     UserStats,
+    check_tenant,
 )
+from .atomic import make_dirs
+from .committer import CommitStats, Committer
+from .disk import LoadReport, discover_tenants, load_partition, remove_temp_files
+from .lock import DataDirLock
+from .paths import tenant_dir
 
 log = logging.getLogger("framework_coach.storage")
 
-_SETTINGS_KEY = "tenant"
 
 
 def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
@@ -64,8 +64,8 @@ def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
     return Path((environ if environ is not None else os.environ).get("DATA_DIR", "./data"))
 
 
-class Store:
-    """Durable, tenant-partitioned storage for the bot. Create with ``await Store.open(...)``."""
+class EmbeddedStore(Store):
+    """The data-directory backend of the storage contract (the default, one process)."""
 
     def __init__(
         self,
@@ -97,7 +97,7 @@ class Store:
         commit_delay: float = 0.0,
         compact_min_bytes: int = 1 << 20,
         keep_backups: int = 3,
-    ) -> Store:
+    ) -> EmbeddedStore:
         """Lock ``data_dir``, then load, recover and migrate every partition in it.
 
         ``commit_delay`` (seconds on ``clock``) lets the flusher wait to gather bigger batches;
@@ -158,17 +158,6 @@ class Store:
         """
         await self._committer.checkpoint(list(self._parts.values()))
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     @property
     def closed(self) -> bool:
         return self._closed
@@ -177,15 +166,24 @@ class Store:
     def commit_stats(self) -> CommitStats:
         return self._committer.stats
 
-    def tenants(self) -> list[Tenant]:
+    async def tenants(self) -> list[Tenant]:
         return sorted(
             {t for t, _ in self._parts if t != GLOBAL_TENANT}, key=lambda t: (t.platform, t.id)
         )
 
+    def partitions(self) -> list[tuple[Tenant, str, dict[str, list[dict[str, Any]]]]]:
+        """Every partition's documents by table, global data included: what
+        ``storage migrate`` copies into a database."""
+        return [
+            (tenant, kind, {name: list(table) for name, table in part.tables.items()})
+            for (tenant, kind), part in sorted(
+                self._parts.items(), key=lambda kv: (kv[0][0].platform, kv[0][0].id, kv[0][1]))
+        ]
+
     # ------------------------------------------------------------------ internals
 
     def _read(self, tenant: Tenant, kind: str) -> Partition | None:
-        _check_tenant(tenant)
+        check_tenant(tenant)
         return self._parts.get((tenant, kind))
 
     def _write(self, tenant: Tenant, kind: str) -> Partition:
@@ -209,29 +207,21 @@ class Store:
     # ------------------------------------------------------------------ settings
 
     async def get_settings(self, tenant: Tenant) -> dict[str, Any]:
-        p = self._read(tenant, "settings")
-        doc = p["settings"].get(_SETTINGS_KEY) if p else None
-        return copy.deepcopy(doc["values"]) if doc else {}
+        return settings.values(self._read(tenant, "settings"))
 
     async def update_settings(self, tenant: Tenant, **values: Any) -> dict[str, Any]:
         """Merge ``values`` into the tenant's settings; a value of None removes that key."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         clean = json_clone(values, "settings")
         p = self._write(tenant, "settings")
-        old = p["settings"].get(_SETTINGS_KEY)
-        merged = {**(old["values"] if old else {}), **clean}
-        merged = {k: v for k, v in merged.items() if v is not None}
-        p.put(
-            "settings",
-            {"scope": _SETTINGS_KEY, "values": merged, "updated_at": dt_to_str(self._clock.now())},
-        )
+        merged = settings.merge(p, clean, self._now())
         await self._commit(p)
-        return copy.deepcopy(merged)
+        return merged
 
     # ------------------------------------------------------------------ subscriptions
 
     async def upsert_subscription(self, tenant: Tenant, sub: Subscription) -> Subscription:
-        _check_tenant(tenant)
+        check_tenant(tenant)
         if sub.created_at is None:
             sub = dataclasses.replace(sub, created_at=self._clock.now())
         p = self._write(tenant, "digests")
@@ -245,7 +235,7 @@ class Store:
         return digests.doc_to_sub(doc) if doc else None
 
     async def delete_subscription(self, tenant: Tenant, channel_id: str) -> bool:
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "digests")
         removed = p.delete("subscriptions", channel_id)
         await self._commit(p)
@@ -275,7 +265,7 @@ class Store:
         'posting' by a crash stays claimed: the message may have gone out, and a duplicate
         digest is worse than a missed one (check ``last_digest`` to decide).
         """
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "digests")
         if not digests.claim(p, channel_id, period_key, self._now()):
             return False
@@ -286,7 +276,7 @@ class Store:
         self, tenant: Tenant, channel_id: str, period_key: str, message_id: str | None = None
     ) -> None:
         """Record delivery, and stamp the subscription's ``last_run_at``."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "digests")
         digests.delivered(p, channel_id, period_key, self._now(), message_id)
         await self._commit(p)
@@ -295,7 +285,7 @@ class Store:
         self, tenant: Tenant, channel_id: str, period_key: str, error: str, permanent: bool
     ) -> None:
         """Record a failed delivery. A permanent failure also disables the subscription."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "digests")
         digests.failed(p, channel_id, period_key, self._now(), error, permanent)
         await self._commit(p)
@@ -322,14 +312,14 @@ class Store:
         self, tenant: Tenant, channel_id: str, state: dict[str, Any]
     ) -> None:
         """Save the whole game; answers saved one by one since then are now part of it."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         state = json_clone(state, "quiz state")
         p = self._write(tenant, "quiz")
         p.put(
             "sessions",
             {"channel_id": channel_id, "state": state, "updated_at": dt_to_str(self._clock.now())},
         )
-        _drop_quiz_answers(p, channel_id)
+        quiz.drop_answers(p, channel_id)
         await self._commit(p)
 
     async def save_quiz_answer(
@@ -337,7 +327,7 @@ class Store:
     ) -> None:
         """Save one answer to the running game (``answer["user_id"]`` keys it) without
         rewriting the whole state: a small write, in the same partition as the state."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "quiz")
         p.put("answers", {**json_clone(answer, "quiz answer"), "channel_id": channel_id})
         await self._commit(p)
@@ -348,10 +338,10 @@ class Store:
         return copy.deepcopy(doc["state"]) if doc else None
 
     async def delete_quiz_session(self, tenant: Tenant, channel_id: str) -> bool:
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "quiz")
         removed = p.delete("sessions", channel_id)
-        _drop_quiz_answers(p, channel_id)
+        quiz.drop_answers(p, channel_id)
         await self._commit(p)
         return removed
 
@@ -371,24 +361,6 @@ class Store:
 
     # ------------------------------------------------------------------ scores
 
-    async def record_answer(self, tenant: Tenant, answer: AnswerRecord) -> None:
-        """Fold one answer into the aggregates; returns once it is on disk."""
-        _check_tenant(tenant)
-        p = self._write(tenant, "scores")
-        scores.apply_answer(p, answer)
-        await self._commit(p)
-
-    async def record_answers(
-        self, tenant: Tenant, answers: Iterable[AnswerRecord], fold: Fold | None = None
-    ) -> bool:
-        """Several answers, one wait (e.g. all answers to one question).
-
-        With ``fold`` the batch is counted at most once: a game that closes the same question
-        again after a crash adds nothing the second time. Returns False when the batch had
-        already been counted.
-        """
-        return await self.record_quiz_step(tenant, fold, answers)
-
     async def record_quiz_step(
         self,
         tenant: Tenant,
@@ -404,17 +376,11 @@ class Store:
         backend keeps this contract: the file store writes one journal line, a database one
         transaction.) Returns False when nothing was left to count.
         """
-        _check_tenant(tenant)
+        check_tenant(tenant)
         answers, games = list(answers), list(games)
         p = self._write(tenant, "scores")
-        new_answers, new_game = scores.mark_fold(p, fold) if fold else (True, False)
-        if not (new_answers or new_game):
+        if not scores.quiz_step(p, fold, answers, games):
             return False
-        if new_answers:
-            for answer in answers:
-                scores.apply_answer(p, answer)
-        if new_game and fold is not None:
-            scores.apply_games(p, fold.channel_id, games)
         await self._commit(p)
         return True
 
@@ -422,7 +388,7 @@ class Store:
         self, tenant: Tenant, channel_id: str, results: Iterable[GameResult]
     ) -> None:
         """Count one finished game for each player (played, and won if ``won``)."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         results = list(results)
         p = self._write(tenant, "scores")
         scores.apply_games(p, channel_id, results)
@@ -463,7 +429,7 @@ class Store:
         """Save a practised card, and drop the quiz miss it folded in (``folded_miss``, its
         time), in one commit. False, writing nothing, when the stored card no longer has
         ``expected_reviews`` reviews: that answer was already counted."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "scores")
         if not cards.save(p, user_id, card, expected_reviews, dt_to_str(folded_miss),
                           self._now()):
@@ -478,14 +444,9 @@ class Store:
     ) -> DailySub:
         """Store a channel's daily question; ``keep_created`` keeps the first creation time
         of a subscription that is being changed (days before it are never caught up)."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "scores")
-        old = p["daily_subs"].get(sub.channel_id)
-        if keep_created and old is not None and old.get("created_at"):
-            sub = dataclasses.replace(sub, created_at=str_to_dt(old["created_at"]))
-        if sub.created_at is None:
-            sub = dataclasses.replace(sub, created_at=self._clock.now())
-        p.put("daily_subs", daily.sub_to_doc(sub))
+        sub = daily.put_sub(p, sub, keep_created, self._clock.now())
         await self._commit(p)
         return sub
 
@@ -495,7 +456,7 @@ class Store:
         return daily.doc_to_sub(doc) if doc else None
 
     async def delete_daily_sub(self, tenant: Tenant, channel_id: str) -> bool:
-        _check_tenant(tenant)
+        check_tenant(tenant)
         if self._read(tenant, "scores") is None:
             return False
         p = self._write(tenant, "scores")
@@ -512,7 +473,7 @@ class Store:
 
     async def claim_daily(self, tenant: Tenant, day: DailyDay) -> bool:
         """Durably claim a channel's day before posting its question; False if taken."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "scores")
         if not daily.claim(p, day, self._now()):
             return False
@@ -523,7 +484,7 @@ class Store:
         self, tenant: Tenant, channel_id: str, day: str, **changes: Any
     ) -> None:
         """Record what happened to a claimed day (posted: 'open'; 'failed'; 'revealed')."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "scores")
         clean = {k: dt_to_str(v) if isinstance(v, dt.datetime) else v for k, v in changes.items()}
         daily.update_day(p, channel_id, day, **clean)
@@ -547,7 +508,7 @@ class Store:
     ) -> str:
         """Store a first answer to an open day durably: 'recorded'; or, writing nothing,
         'answered' (the person had answered) or 'closed' (the day is not open)."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "scores")
         outcome = daily.answer(p, channel_id, day, answer)
         if outcome == "recorded":
@@ -560,7 +521,7 @@ class Store:
     async def close_daily(self, tenant: Tenant, channel_id: str, day: str) -> DailyClose | None:
         """Close an open day in one commit: answers scored, streaks moved, day closed. None
         when it was not open (a second close adds nothing)."""
-        _check_tenant(tenant)
+        check_tenant(tenant)
         p = self._write(tenant, "scores")
         closed = daily.close(p, channel_id, day, self._now())
         if closed is None:
@@ -578,7 +539,7 @@ class Store:
         Returns the number of documents removed or anonymised. Quiz session state is opaque to
         the store: the quiz engine must remove the user from a running game itself.
         """
-        _check_tenant(tenant)
+        check_tenant(tenant)
         touched: list[Partition] = []
         count = 0
         if self._read(tenant, "scores") is not None:
@@ -611,18 +572,7 @@ class Store:
             return
         p = self._write(GLOBAL_TENANT, "trends")
         self._trends_writes += 1
-        for s in snapshots:
-            p.put(
-                "snapshots",
-                {
-                    "source": s.source,
-                    "framework": s.framework,
-                    "metric": s.metric,
-                    "value": float(s.value),
-                    "fetched_at": dt_to_str(s.fetched_at),
-                    "label": s.label,
-                },
-            )
+        snapshots_docs.put(p, snapshots)
         await self._commit(p)
 
     def trends_version(self) -> int:
@@ -650,34 +600,11 @@ class Store:
             cond &= q.metric == metric
         if since is not None:
             cond &= q.fetched_at >= dt_to_str(require_aware(since, "since"))
-        docs = TinyDB(p, storage=LiveStorage).table("snapshots", cache_size=0).search(cond)
-        docs.sort(key=lambda d: (d["fetched_at"], d["source"], d["framework"], d["metric"]))
-        return [
-            Snapshot(
-                d["source"],
-                d["framework"],
-                d["metric"],
-                d["value"],
-                str_to_dt(d["fetched_at"]),  # type: ignore[arg-type]
-                d.get("label"),
-            )
-            for d in docs
-        ]
+        return snapshots_docs.to_list(
+            TinyDB(p, storage=LiveStorage).table("snapshots", cache_size=0).search(cond))
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _drop_quiz_answers(p: Partition, channel_id: str) -> None:
-    for doc in p["answers"].where("channel_id", channel_id):
-        p.delete("answers", channel_id, doc["user_id"])
-
-
-def _check_tenant(tenant: Tenant) -> None:
-    if not isinstance(tenant, Tenant):
-        raise TypeError(f"expected a Tenant, got {tenant!r}")
-    if tenant.platform == GLOBAL_PLATFORM:
-        raise ValueError(f"platform '{GLOBAL_PLATFORM}' is reserved for shared data")
 
 
 def _load_all(

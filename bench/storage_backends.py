@@ -1,0 +1,191 @@
+"""Benchmark: quiz answers on PostgreSQL beside the data directory, in one run.
+
+Run alone: ``.venv/bin/python bench/storage_backends.py`` (a minute or two; needs the
+PostgreSQL server of ``TEST_POSTGRES_URL``, default postgresql://postgres@127.0.0.1:5432/test,
+in which it creates a throwaway database and drops it at the end).
+
+For each store it times ``record_answer``, every call awaited until durable, as the bot does:
+
+* paced: 600 answers arriving at 200 a second (a busy quiz), each its own task; p50/p99 of
+  the time until it is acknowledged;
+* burst: 200 players answering 10 questions each, all at once; answers per second.
+
+Each store is measured three times and the median run (by burst rate) is shown.
+
+Stores: the data directory and PostgreSQL with 1,000 answers stored, and PostgreSQL with
+1,000,000 answers stored (folded into the aggregates by the shared scoring code and loaded
+as rows, so the database really holds that history). The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg  # noqa: E402
+
+from bot.clock import SystemClock  # noqa: E402
+from bot.storage import AnswerRecord, Store, Tenant  # noqa: E402
+from bot.storage.partition import Partition  # noqa: E402
+from bot.storage.postgres.docs import key_row, upsert  # noqa: E402
+from bot.storage.postgres.store import PostgresStore, create_pool  # noqa: E402
+from bot.storage.scores import apply_answer  # noqa: E402
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TENANT = Tenant("discord", "424242")
+CHANNELS = ("quiz-1", "quiz-2", "quiz-3", "general")
+BANK = 1_500
+START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+PACED_COUNT, PACED_RATE = 600, 200.0
+BURST_PLAYERS, BURST_EACH = 200, 10
+REPEATS = 3  # each store is measured three times; the median run is shown
+
+
+def synthetic(n: int, seed: int) -> Callable[[int], AnswerRecord]:
+    """Answers of a server that has seen ``n``: ~10k a week, a few very active players."""
+    rng = random.Random(seed)
+    weeks, users = max(1, n // 10_000), min(3_000, 50 + n // 300)
+    span = weeks * 7 * 86_400
+
+    def one(i: int) -> AnswerRecord:
+        user = min(int(rng.paretovariate(1.2)) - 1, users - 1)
+        return AnswerRecord(CHANNELS[user % len(CHANNELS)], f"u{user}", f"player {user}",
+                            f"q{rng.randrange(BANK)}", rng.random() < 0.65, 10,
+                            START + dt.timedelta(seconds=span * i // max(n, 1)),
+                            response_ms=4_000)
+
+    return one
+
+
+def folded(n: int) -> Partition:
+    part = Partition(TENANT, "scores", Path())
+    one = synthetic(n, seed=n)
+    for i in range(n):
+        apply_answer(part, one(i))
+        if len(part.pending) > 50_000:
+            part.take_pending()
+    part.take_pending()
+    return part
+
+
+async def prefill_postgres(url: str, n: int) -> int:
+    part = folded(n)
+    rows = [(TENANT.platform, TENANT.id, table, *key_row("scores", table, d), d)
+            for table, docs in part.raw.items() for d in docs.values()]
+    pool = await create_pool(url, max_size=1)
+    async with pool.acquire() as conn:
+        await conn.execute("DELETE FROM fc_docs")
+        for i in range(0, len(rows), 5_000):
+            async with conn.transaction():
+                await upsert(conn, rows[i:i + 5_000])
+        await conn.execute("ANALYZE fc_docs")
+        await conn.execute("CHECKPOINT")  # the load's writes flushed before timing starts
+    await pool.close()
+    return len(rows)
+
+
+async def prefill_embedded(data_dir: Path, n: int) -> None:
+    async with await Store.open(data_dir, SystemClock()) as store:
+        one = synthetic(n, seed=n)
+        await store.record_answers(TENANT, [one(i) for i in range(n)])
+
+
+def answer_at(k: int, user: int) -> AnswerRecord:
+    return AnswerRecord(CHANNELS[user % len(CHANNELS)], f"u{user}", f"player {user}",
+                        f"q{(k * 7 + user) % BANK}", k % 3 != 0, 10,
+                        START + dt.timedelta(weeks=200, seconds=k), response_ms=3_000)
+
+
+async def measure(store: Store) -> dict[str, float]:
+    """The median of ``REPEATS`` runs (by burst rate)."""
+    runs = [await measure_once(store) for _ in range(REPEATS)]
+    return sorted(runs, key=lambda r: r["burst_answers_per_s"])[REPEATS // 2]
+
+
+async def measure_once(store: Store) -> dict[str, float]:
+    for k in range(50):  # warm-up: connections, caches
+        await store.record_answer(TENANT, answer_at(k, k))
+    latencies: list[float] = []
+
+    async def timed(record: AnswerRecord) -> None:
+        started = time.perf_counter()
+        await store.record_answer(TENANT, record)
+        latencies.append(time.perf_counter() - started)
+
+    tasks, t0 = [], time.perf_counter()
+    for k in range(PACED_COUNT):
+        await asyncio.sleep(max(0.0, t0 + k / PACED_RATE - time.perf_counter()))
+        tasks.append(asyncio.create_task(timed(answer_at(k, k % 300))))
+    await asyncio.gather(*tasks)
+    latencies.sort()
+
+    async def player(user: int) -> None:
+        for k in range(BURST_EACH):
+            await store.record_answer(TENANT, answer_at(k, user))
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(player(u) for u in range(BURST_PLAYERS)))
+    burst = BURST_PLAYERS * BURST_EACH / (time.perf_counter() - t0)
+    return {
+        "paced_p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "paced_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "burst_answers_per_s": round(burst),
+    }
+
+
+async def admin(sql: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL, timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def main() -> dict[str, object]:
+    name = f"fc_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = urllib.parse.urlsplit(ADMIN_URL)._replace(path="/" + name).geturl()
+    await admin(f'CREATE DATABASE "{name}"')
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            await prefill_embedded(Path(tmp) / "data", 1_000)
+            async with await Store.open(Path(tmp) / "data", SystemClock()) as store:
+                results["data directory, 1k stored"] = await measure(store)
+        for n, label in ((1_000, "PostgreSQL, 1k stored"), (1_000_000, "PostgreSQL, 1M stored")):
+            t0 = time.perf_counter()
+            rows = await prefill_postgres(url, n)
+            print(f"prefilled {label}: {rows:,} rows in {time.perf_counter() - t0:.1f}s",
+                  flush=True)
+            async with await PostgresStore.open(url, SystemClock()) as store:
+                results[label] = await measure(store)
+                results[label]["rows"] = rows
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return results
+
+
+if __name__ == "__main__":
+    results = asyncio.run(main())
+    print(f"\n{'store':<28}{'paced p50':>11}{'paced p99':>11}{'burst answers/s':>17}")
+    for label, r in results.items():
+        print(f"{label:<28}{r['paced_p50_ms']:>9.1f}ms{r['paced_p99_ms']:>9.1f}ms"
+              f"{r['burst_answers_per_s']:>17,.0f}")
+    small, big = results["PostgreSQL, 1k stored"], results["PostgreSQL, 1M stored"]
+    ratio = small["burst_answers_per_s"] / big["burst_answers_per_s"]
+    print(f"\nPostgreSQL burst rate, 1k vs 1M stored: {ratio:.2f}x "
+          f"({'within' if ratio <= 2 else 'NOT within'} 2x)")
+    print(json.dumps({"bench": "storage_backends", "results": results,
+                      "pg_1k_over_1m_burst": round(ratio, 2), "within_2x": ratio <= 2}))

@@ -1,0 +1,1 @@
+"""The data-directory backend: TinyDB snapshots, a journal, group commit, one process."""

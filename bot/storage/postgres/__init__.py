@@ -1,0 +1,1 @@
+"""The PostgreSQL backend (``DATABASE_URL``): many processes on one database."""
