@@ -234,7 +234,8 @@ class FakeSlack:
     def _answer(self, method: str, data: dict[str, Any], token: str = "") -> dict[str, Any]:
         if method == "auth.test":
             team = self.tokens.get(token, TEAM)
-            return {"ok": True, "url": "https://fake.slack.com/", "team": f"Team {team}",
+            return {"ok": True, "url": "https://fake.slack.com/",
+                    "team": "Fake" if team == TEAM else f"Team {team}",
                     "user": "framework-coach", "team_id": team,
                     "user_id": BOT_USER if team == TEAM else f"UBOT{team}",
                     "bot_id": "B1" if team == TEAM else f"B{team}"}
