@@ -129,6 +129,8 @@ class SlackAdapter:
         if installable:
             self.bolt.event("app_uninstalled")(self._on_uninstalled)
             self.bolt.event("tokens_revoked")(self._on_tokens_revoked)
+        else:  # one workspace: its token is the environment's, nothing to delete
+            self.bolt.event(re.compile("^(app_uninstalled|tokens_revoked)$"))(self._on_removed)
 
     def _oauth(self, settings: Settings, pacer: Pacer | None) -> dict[str, Any]:
         """AsyncApp's arguments for the OAuth install, its stores on the bot's storage."""
@@ -297,6 +299,11 @@ class SlackAdapter:
             await store.async_delete_bot(enterprise_id=context.enterprise_id,
                                          team_id=context.team_id)
             await self._stop_workspace(context.enterprise_id, context.team_id)
+
+    async def _on_removed(self, ack: Any, event: dict[str, Any], context: Any) -> None:
+        await ack()
+        log.error("Slack: %s in workspace %s: SLACK_BOT_TOKEN no longer works; reinstall "
+                  "the app and set the new token", event.get("type"), context.team_id)
 
     async def _stop_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         for tenant in install.tenants_named(enterprise_id, team_id):

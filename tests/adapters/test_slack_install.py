@@ -299,3 +299,13 @@ async def test_rotating_tokens_are_refreshed_before_an_unprompted_post(fake, tmp
         assert fake.token_of(post) != first and fake.tokens[fake.token_of(post)] == TA
         stored = await bot.app.store.find_installation(Tenant("slack", TA))
         assert stored["bot_token"] == fake.token_of(post)
+
+
+async def test_with_one_token_an_uninstall_is_logged(core, caplog):
+    from tests.adapters.fakes.slack_api import TEAM, Running
+
+    async with Running(core) as h:
+        resp = await post_event(h.session, h.url, TEAM, {"type": "app_uninstalled"})
+        assert resp.status == 200
+    assert any("app_uninstalled in workspace T1" in r.getMessage() and
+               "SLACK_BOT_TOKEN no longer works" in r.getMessage() for r in caplog.records)
