@@ -75,7 +75,11 @@ def _to_doc(installation: Installation) -> dict[str, Any]:
 
 
 def _from_doc(doc: dict[str, Any]) -> Installation:
-    return Installation(**{k: v for k, v in doc.items() if k != "bot_token_expires_in"})
+    values = {k: v for k, v in doc.items() if k != "bot_token_expires_in"}
+    for name, kind in _TIMES.items():  # a backend may hand 1700000000.0 back as an int
+        if isinstance(values.get(name), int | float):
+            values[name] = kind(values[name])
+    return Installation(**values)
 
 
 class StoreInstallations(AsyncInstallationStore):
