@@ -8,6 +8,7 @@ tries the data-directory lock and lets go at once, and writes nothing else.
 
 from __future__ import annotations
 
+import base64
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -242,12 +243,12 @@ async def _slack_credentials(report: Report, settings: Settings,
     base = settings.slack_api_url or SLACK_API_URL
     base = base if base.endswith("/") else base + "/"
     assert settings.slack_client_id and settings.slack_client_secret
-    auth = aiohttp.BasicAuth(settings.slack_client_id,
-                             settings.slack_client_secret.get_secret_value())
+    pair = f"{settings.slack_client_id}:{settings.slack_client_secret.get_secret_value()}"
+    basic = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
     async def exchange() -> dict[str, Any]:
         async with http.post(base + "oauth.v2.access", data={"code": "doctor-check"},
-                             auth=auth) as r:
+                             headers=basic) as r:
             body = await r.json(content_type=None)
             return body if isinstance(body, dict) else {"ok": False, "error": f"HTTP {r.status}"}
 
