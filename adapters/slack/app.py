@@ -32,6 +32,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.backoff import Backoff
@@ -149,8 +150,8 @@ class SlackAdapter:
         managers = Permissions.parse_ids(settings.slack_manager_ids)
         self.workspaces = install.Workspaces(
             installations,
-            install.AsyncTokenRotator(client_id=client_id, client_secret=client_secret,
-                                      client=self.client),
+            AsyncTokenRotator(client_id=client_id, client_secret=client_secret,
+                              client=self.client),
             lambda client: {"poster": Poster(client, pacer),
                             "permissions": Permissions(client, managers)},
             base_url=self.client.base_url)

@@ -257,6 +257,24 @@ async def test_a_revoked_bot_token_is_an_uninstall(fake, tmp_path):
         assert not (await bot.adapter.deliver(TA, "C1", Response(title="x"))).ok
 
 
+async def test_a_workspace_that_comes_back_is_checked_afresh(fake, tmp_path):
+    async with Installable(fake, tmp_path / "data", FakeClock()) as bot:
+        old = await bot.install(TA)
+        await bot.command(TA, "/framework role:ml-engineer")
+        cache = bot.adapter.authorize.authorize_result_cache
+        assert list(cache) == [old]
+        await bot.uninstall(TA)
+        assert cache == {}  # the workspace's authorization is dropped with it
+        new = await bot.install(TA)
+        mark = len(fake.calls)
+        ack, _ = await bot.command(TA, "/framework role:ml-engineer")
+        assert isinstance(ack, dict) and "PyTorch" in visible_text(ack)
+        (check,) = _after(fake, mark, "auth.test")
+        assert fake.token_of(check) == new != old
+        assert (await bot.adapter.deliver(TA, "C1", Response(title="back"))).ok
+        assert fake.token_of(fake.of("chat.postMessage")[-1]) == new
+
+
 async def test_a_forged_or_replayed_state_is_refused(fake, tmp_path):
     async with Installable(fake, tmp_path / "data", FakeClock()) as bot:
         link, cookie = await bot.install_page()
