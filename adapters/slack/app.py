@@ -155,9 +155,14 @@ class SlackAdapter:
             lambda client: {"poster": Poster(client, pacer),
                             "permissions": Permissions(client, managers)},
             base_url=self.client.base_url)
+        try:
+            scopes = install.manifest_scopes()
+        except OSError as exc:
+            raise SlackConfigError(f"the install asks for the scopes in {install.MANIFEST}, "
+                                   f"which cannot be read ({exc.strerror})") from None
         return {
             "oauth_settings": install.oauth_settings(
-                client_id=client_id, client_secret=client_secret,
+                client_id=client_id, client_secret=client_secret, scopes=scopes,
                 installations=installations,
                 states=install.StoreOAuthStates(store, self.core.clock),
                 authorize=self.authorize),

@@ -265,10 +265,12 @@ class Workspaces:
         self._open.pop(team_id, None)
 
 
-def oauth_settings(*, client_id: str, client_secret: str, installations: StoreInstallations,
-                   states: StoreOAuthStates, authorize: CachedAuthorize) -> AsyncOAuthSettings:
+def oauth_settings(*, client_id: str, client_secret: str, scopes: list[str],
+                   installations: StoreInstallations, states: StoreOAuthStates,
+                   authorize: CachedAuthorize) -> AsyncOAuthSettings:
+    """bolt's OAuth settings: the manifest's scopes, our stores, our authorize."""
     settings = AsyncOAuthSettings(
-        client_id=client_id, client_secret=client_secret, scopes=manifest_scopes(),
+        client_id=client_id, client_secret=client_secret, scopes=scopes,
         user_scopes=[], installation_store=installations, state_store=states,
         state_expiration_seconds=states.seconds, token_rotation_expiration_minutes=ROTATE_MINUTES,
         logger=logging.getLogger("framework_coach.slack.oauth"),
