@@ -29,6 +29,7 @@ import yaml
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
@@ -247,18 +248,24 @@ class Workspaces:
             self._open.pop(team_id, None)
             return None
         if found.bot_refresh_token is not None:
-            refreshed = await self.rotator.perform_token_rotation(
-                installation=found, minutes_before_expiration=ROTATE_MINUTES)
+            try:
+                refreshed = await self.rotator.perform_token_rotation(
+                    installation=found, minutes_before_expiration=ROTATE_MINUTES)
+            except SlackTokenRotationError as exc:  # Slack says why when the token is used
+                log.warning("Slack: refreshing the token of %s failed: %s", team_id, exc)
+                refreshed = None
             if refreshed is not None:
                 await self.installations.async_save(refreshed)
                 found = refreshed
         token = found.bot_token
         assert token is not None
         known = self._open.get(team_id)
-        if known is None or known.token != token:
+        if known is None:
             client = AsyncWebClient(token=token, base_url=self.base_url,
                                     logger=logging.getLogger("framework_coach.slack.web"))
             known = self._open[team_id] = Workspace(token, client, self.make(client))
+        elif known.token != token:  # rotated: same helpers (pacing, caches), new token
+            known.token = known.client.token = token
         return known
 
     def forget(self, team_id: str) -> None:

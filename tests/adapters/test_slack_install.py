@@ -308,12 +308,17 @@ async def test_rotating_tokens_are_refreshed_before_an_unprompted_post(fake, tmp
         first = await bot.install(TA)
         stored = await bot.app.store.find_installation(Tenant("slack", TA))
         assert stored["bot_refresh_token"] and stored["bot_token_expires_at"]
+        assert (await bot.adapter.deliver(TA, "C1", Response(title="hi"))).ok  # 12 h left
+        assert fake.of("oauth.v2.access")[1:] == []
         # due within the rotation margin: the post refreshes the token first
         await bot.app.store.save_installation(Tenant("slack", TA), dict(
             stored, bot_token_expires_at=int(dt.datetime.now().timestamp()) + 60))
         result = await bot.adapter.deliver(TA, "C1", Response(title="hi"))
         assert result.ok
-        (post,) = fake.of("chat.postMessage")
+        (_, refresh) = fake.of("oauth.v2.access")
+        assert refresh.data["grant_type"] == "refresh_token"
+        (before, post) = fake.of("chat.postMessage")
+        assert fake.token_of(before) == first
         assert fake.token_of(post) != first and fake.tokens[fake.token_of(post)] == TA
         stored = await bot.app.store.find_installation(Tenant("slack", TA))
         assert stored["bot_token"] == fake.token_of(post)
