@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
                             "files and tokens, and say what to fix")
     doctor.add_argument("--offline", action="store_true",
                         help="skip the checks that call Slack and Discord")
+    delete = sub.add_parser("delete-workspace", help="delete everything kept for one "
+                            "workspace (installation, settings, subscriptions, quizzes, "
+                            "scores), e.g. after it uninstalled the app; stop the bot first")
+    delete.add_argument("platform", choices=["slack", "discord"])
+    delete.add_argument("workspace", help="its id: a Slack team id (T…), a Discord server id")
     return parser
 
 
@@ -90,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
         return _discord_invite(settings, err)
     if args.action == "storage":
         return _storage_migrate(settings, args, err)
+    if args.action == "delete-workspace":
+        try:
+            return asyncio.run(_delete_workspace(settings, args.platform, args.workspace))
+        except DataDirLocked as exc:
+            _cannot_start(err, f"{exc} (stop the bot first)")
+            return EXIT_USAGE
+        except StorageUnavailable as exc:
+            _cannot_start(err, f"{exc} (try again once the database is back)")
+            return EXIT_USAGE
     if args.action == "trends":
         from bot.clock import SystemClock
         from bot.trends.collector import collect_command
@@ -176,6 +190,21 @@ def _is_pure(core: Core, text: str, context: Context) -> bool:
     request = core.registry.bind(parsed, context) if isinstance(parsed, ParsedCommand) else None
     spec = core.registry.get(request.command) if isinstance(request, Request) else None
     return spec is not None and spec.pure
+
+
+async def _delete_workspace(settings: Settings, platform: str, workspace: str) -> int:
+    """The operator's way to delete a workspace's data; an uninstall keeps it."""
+    from bot.clock import SystemClock
+    from bot.storage import Tenant, open_store
+
+    store = await open_store(settings, SystemClock())  # the data directory or DATABASE_URL
+    try:
+        removed = await store.delete_tenant(Tenant(platform, workspace))
+    finally:
+        await store.close()
+    print(f"Deleted everything kept for {platform} workspace {workspace}." if removed
+          else f"Nothing is kept for {platform} workspace {workspace}.")
+    return 0
 
 
 def _discord_invite(settings: Settings, err: Console) -> int:

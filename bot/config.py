@@ -25,8 +25,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_FILE = ".env"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SLACK_FIELDS = ("slack_bot_token", "slack_app_token", "slack_signing_secret")
-SECRET_FIELDS = (*SLACK_FIELDS, "discord_token", "github_token", "stackexchange_key",
-                 "database_url")
+# Slack installed by any workspace (OAuth, HTTP mode): instead of SLACK_BOT_TOKEN.
+SLACK_OAUTH_FIELDS = ("slack_client_id", "slack_client_secret")
+SECRET_FIELDS = (*SLACK_FIELDS, "slack_client_secret", "discord_token", "github_token",
+                 "stackexchange_key", "database_url")
 MAX_SHARDS = 100_000  # far beyond any bot; keeps a typo like 0-9999999999 from eating memory
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DISCORD_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -120,6 +122,8 @@ class Settings(BaseSettings):
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
+    slack_client_id: str | None = None  # with the secret: the OAuth install (docs/slack-install.md)
+    slack_client_secret: SecretStr | None = None
     # validate_default: the Slack pair check below runs as this field's validator, always.
     slack_signing_secret: SecretStr | None = Field(default=None, validate_default=True)
     slack_api_url: str | None = None  # Web API base, e.g. http://127.0.0.1:PORT/api/
@@ -311,11 +315,17 @@ class Settings(BaseSettings):
         than a model validator, which would only run once every other field is valid: this
         way the problem is listed together with the rest.
         """
-        if _given.get() & set(SLACK_FIELDS):
+        if _given.get() & {*SLACK_FIELDS, *SLACK_OAUTH_FIELDS}:
             return value
         if "slack_bot_token" not in info.data or "slack_app_token" not in info.data:
             return value  # a malformed token, already reported on its own
         bot, app = info.data["slack_bot_token"], info.data["slack_app_token"]
+        oauth = _slack_oauth_problem(bot, app, value, info.data.get("slack_client_id"),
+                                     info.data.get("slack_client_secret"))
+        if oauth is not None:
+            raise oauth
+        if info.data.get("slack_client_id"):
+            return value  # many workspaces: no bot token wanted
         if bot and not (app or value):
             raise _problem(
                 "Slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
@@ -334,7 +344,7 @@ class Settings(BaseSettings):
     def platforms(self) -> list[str]:
         """Platforms with credentials configured, in start-up order."""
         found = []
-        if self.slack_bot_token:
+        if self.slack_bot_token or self.slack_installable:
             found.append("slack")
         if self.discord_token:
             found.append("discord")
@@ -346,6 +356,12 @@ class Settings(BaseSettings):
         if self.discord_shard_ids is None:
             return None
         return parse_shard_ids(self.discord_shard_ids)
+
+    @property
+    def slack_installable(self) -> bool:
+        """Slack runs for every workspace that installs the app (OAuth), not one token."""
+        return bool(self.slack_client_id and self.slack_client_secret
+                    and not self.slack_bot_token)
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so the log redaction can mask them verbatim."""
@@ -371,6 +387,33 @@ def parse_shard_ids(text: str) -> tuple[int, ...]:
             raise ValueError(f"range runs backwards or beyond {MAX_SHARDS}: {part!r}")
         ids.update(range(low, high + 1))
     return tuple(sorted(ids))
+
+
+def _slack_oauth_problem(bot: Any, app: Any, signing: Any, client_id: Any,
+                         client_secret: Any) -> PydanticCustomError | None:
+    """The OAuth variables' own rules: both or neither, never with SLACK_BOT_TOKEN (bolt
+    would quietly switch to OAuth with files in the home directory), HTTP mode only."""
+    if not (client_id or client_secret):
+        return None
+    fields = (*SLACK_FIELDS, *SLACK_OAUTH_FIELDS)
+    if bot:
+        return _problem(
+            "Slack: SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: "
+            "keep SLACK_BOT_TOKEN for one workspace, or the client id and secret for any "
+            "workspace to install the app (docs/slack-install.md), not both", *fields)
+    if not (client_id and client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        return _problem(f"Slack: {missing} is not set: the install needs both "
+                        "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Basic Information → App "
+                        "Credentials)", *fields)
+    if app:
+        return _problem("Slack: SLACK_APP_TOKEN (Socket Mode) serves one workspace with "
+                        "SLACK_BOT_TOKEN: remove it, the install needs HTTP mode", *fields)
+    if not signing:
+        return _problem("Slack: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set but "
+                        "SLACK_SIGNING_SECRET is not: the install runs in HTTP mode, set "
+                        "it (Basic Information → App Credentials)", *fields)
+    return None
 
 
 def _require_url(value: str, field: str, schemes: tuple[str, ...]) -> None:

@@ -8,6 +8,7 @@ tries the data-directory lock and lets go at once, and writes nothing else.
 
 from __future__ import annotations
 
+import base64
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -75,7 +76,9 @@ async def doctor(out: TextIO, *, online: bool, env_file: str | Path | None = ENV
         report.skip("no platform token to check")
     else:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-            if "slack" in settings.platforms():
+            if settings.slack_installable:
+                await _slack_credentials(report, settings, http)
+            elif "slack" in settings.platforms():
                 await _slack_tokens(report, settings, http)
             if "discord" in settings.platforms():
                 await _discord_token(report, settings, http)
@@ -171,8 +174,13 @@ def _knowledge(report: Report, directory: Path | None) -> None:
 
 def _platforms(report: Report, settings: Settings, broken: frozenset[str]) -> None:
     report.section("Platforms")
-    if broken & {"slack_bot_token", "slack_app_token", "slack_signing_secret"}:
+    if broken & {"slack_bot_token", "slack_app_token", "slack_signing_secret",
+                 "slack_client_id", "slack_client_secret"}:
         report.skip("Slack: see the configuration problem above")
+    elif settings.slack_installable:
+        report.ok(f"Slack: any workspace can install the app: HTTP mode on port "
+                  f"{settings.port}, /slack/install and /slack/events (SLACK_CLIENT_ID, "
+                  "SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET)")
     elif not settings.slack_bot_token:
         report.skip("Slack: not configured (set SLACK_BOT_TOKEN to use it)")
     elif settings.slack_app_token:
@@ -225,6 +233,37 @@ async def _slack_tokens(report: Report, settings: Settings, http: aiohttp.Client
         else:
             _slack_error(report, "SLACK_APP_TOKEN", str(opened.get("error")),
                          "generate a new app-level token with the connections:write scope")
+
+
+async def _slack_credentials(report: Report, settings: Settings,
+                             http: aiohttp.ClientSession) -> None:
+    """The install's client id and secret: an exchange of a made-up code that Slack refuses
+    for the code (the credentials are right) or for the credentials. Each workspace's own
+    token is checked by the bot when it uses it."""
+    base = settings.slack_api_url or SLACK_API_URL
+    base = base if base.endswith("/") else base + "/"
+    assert settings.slack_client_id and settings.slack_client_secret
+    pair = f"{settings.slack_client_id}:{settings.slack_client_secret.get_secret_value()}"
+    basic = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+    async def exchange() -> dict[str, Any]:
+        async with http.post(base + "oauth.v2.access", data={"code": "doctor-check"},
+                             headers=basic) as r:
+            body = await r.json(content_type=None)
+            return body if isinstance(body, dict) else {"ok": False, "error": f"HTTP {r.status}"}
+
+    found = await _reach(report, "Slack", base, exchange)
+    if found is None:
+        return
+    code = str(found.get("error"))
+    if code == "invalid_code":
+        report.ok("Slack: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are accepted")
+    elif code in ("invalid_client_id", "bad_client_secret", "invalid_client"):
+        report.fail(f"Slack: SLACK_CLIENT_ID/SLACK_CLIENT_SECRET were rejected ({code}): "
+                    "copy both again from Basic Information → App Credentials")
+    else:
+        report.fail(f"Slack: checking SLACK_CLIENT_ID/SLACK_CLIENT_SECRET failed ({code}): "
+                    "try again later")
 
 
 def _slack_error(report: Report, variable: str, code: str, fix: str) -> None:

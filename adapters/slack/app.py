@@ -12,6 +12,9 @@ acknowledged at once and answered through ``response_url`` (ephemeral for privat
 Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL needed), else HTTP mode on
 ``PORT`` at ``/slack/events``, verified with ``SLACK_SIGNING_SECRET``. A Socket Mode
 connection that drops is reconnected with backoff (``socket.py``), without a restart.
+With ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` instead of ``SLACK_BOT_TOKEN``, any
+workspace can install the app (HTTP mode, ``install.py``): each one's token is used for
+its commands and posts, and an uninstall stops it.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.backoff import Backoff
 from adapters.base import Delivery
-from adapters.slack import access
+from adapters.slack import access, install
 from adapters.slack.delivery import Pacer, Poster
 from adapters.slack.permissions import Permissions
 from adapters.slack.render import ACTION_PREFIX, Rendered, button_id, render, unescape
@@ -43,6 +47,8 @@ from bot.core import RUN_PREFIX, Core
 from bot.digests.access import ChannelAccess
 from bot.models import Context, Response, Visibility, error
 from bot.registry import CommandSpec
+from bot.storage import Tenant
+from bot.tenants import stop_tenant
 
 log = logging.getLogger("framework_coach.slack")
 
@@ -75,7 +81,8 @@ class SlackAdapter:
         backoff: Backoff | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
-        if not settings.slack_bot_token:
+        installable = settings.slack_installable
+        if not settings.slack_bot_token and not installable:
             raise SlackConfigError("SLACK_BOT_TOKEN is not set")
         self.core = core
         self.app_token = (settings.slack_app_token.get_secret_value()
@@ -92,10 +99,14 @@ class SlackAdapter:
         self.backoff = backoff or Backoff()
         self.connect_timeout = connect_timeout
         self.client = AsyncWebClient(
-            token=settings.slack_bot_token.get_secret_value(),
+            token=(settings.slack_bot_token.get_secret_value()
+                   if settings.slack_bot_token else None),
             base_url=settings.slack_api_url or DEFAULT_API_URL,
             logger=logging.getLogger("framework_coach.slack.web"),
         )
+        self.workspaces: install.Workspaces | None = None
+        self.authorize: install.CachedAuthorize | None = None
+        oauth = self._oauth(settings, pacer) if installable else {}
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=secret,
@@ -104,6 +115,7 @@ class SlackAdapter:
             process_before_response=True,
             logger=logging.getLogger("framework_coach.slack.bolt"),
             name="framework-coach",
+            **oauth,
         )
         self.permissions = permissions or Permissions(
             self.client, Permissions.parse_ids(settings.slack_manager_ids)
@@ -116,6 +128,47 @@ class SlackAdapter:
         for spec in core.registry.commands():
             self.bolt.command(f"/{spec.name_on(PLATFORM)}")(self._on_command)
         self.bolt.action(re.compile(rf"^{re.escape(ACTION_PREFIX)}\d+$"))(self._on_action)
+        if installable:
+            self.bolt.event("app_uninstalled")(self._on_uninstalled)
+            self.bolt.event("tokens_revoked")(self._on_tokens_revoked)
+        else:  # one workspace: its token is the environment's, nothing to delete
+            self.bolt.event(re.compile("^(app_uninstalled|tokens_revoked)$"))(self._on_removed)
+
+    def _oauth(self, settings: Settings, pacer: Pacer | None) -> dict[str, Any]:
+        """AsyncApp's arguments for the OAuth install, its stores on the bot's storage."""
+        store = self.core.services.get("store")
+        if store is None:
+            raise SlackConfigError("the install needs the data directory (it keeps each "
+                                   "workspace's installation); it is in use or missing")
+        assert settings.slack_client_id and settings.slack_client_secret
+        client_id = settings.slack_client_id
+        client_secret = settings.slack_client_secret.get_secret_value()
+        installations = install.StoreInstallations(store, self._forget)
+        self.authorize = install.CachedAuthorize(
+            logger=logging.getLogger("framework_coach.slack.bolt"),
+            installation_store=installations, client_id=client_id,
+            client_secret=client_secret, client=self.client)
+        managers = Permissions.parse_ids(settings.slack_manager_ids)
+        self.workspaces = install.Workspaces(
+            installations,
+            AsyncTokenRotator(client_id=client_id, client_secret=client_secret,
+                              client=self.client),
+            lambda client: {"poster": Poster(client, pacer),
+                            "permissions": Permissions(client, managers)},
+            base_url=self.client.base_url)
+        try:
+            scopes = install.manifest_scopes()
+        except OSError as exc:
+            raise SlackConfigError(f"the install asks for the scopes in {install.MANIFEST}, "
+                                   f"which cannot be read ({exc.strerror})") from None
+        return {
+            "oauth_settings": install.oauth_settings(
+                client_id=client_id, client_secret=client_secret, scopes=scopes,
+                installations=installations,
+                states=install.StoreOAuthStates(store, self.core.clock),
+                authorize=self.authorize),
+            "user_facing_authorize_error_message": install.NOT_INSTALLED,
+        }
 
     # ------------------------------------------------------------------ contract
     async def start(self) -> None:
@@ -125,7 +178,8 @@ class SlackAdapter:
         connection that cannot succeed. A Slack outage only logs: the socket keeps trying
         in the background, with backoff, and the other platforms start meanwhile.
         """
-        await self._check("SLACK_BOT_TOKEN", self.client.auth_test())
+        if self.workspaces is None:  # one workspace: its token, checked now
+            await self._check("SLACK_BOT_TOKEN", self.client.auth_test())
         if self.mode == "socket":
             assert self.app_token
             opened = await self._check("SLACK_APP_TOKEN", self.client.apps_connections_open(
@@ -187,25 +241,88 @@ class SlackAdapter:
     async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
         """Post to a channel (digests, quiz questions); ``message_id`` is the message ts of
         the last message posted, the one that carries the buttons."""
+        poster = await self._poster(tenant_id)
+        if poster is None:
+            return _not_installed()
         result = Delivery(ok=False, error="nothing to post")
         for message in render(response).messages:
-            result = await self.poster.post(channel_id, message)
+            result = await poster.post(channel_id, message)
             if not result.ok:
                 return result
         if response.image is not None:  # after the text, which never waits on the chart
-            await self.poster.upload(channel_id, response.image)
+            await poster.upload(channel_id, response.image)
         return result
 
     async def check_channel(self, tenant_id: str, channel_id: str) -> ChannelAccess:
         """Whether ``deliver`` can post here: membership and scopes (``/digest status``)."""
-        return await access.channel_access(self.client, channel_id)
+        poster = await self._poster(tenant_id)  # the workspace's own token
+        if poster is None:
+            return ChannelAccess(False, "this workspace has not installed the app (or removed it)",
+                                 "install it again from the app's install page")
+        return await access.channel_access(poster.client, channel_id)
 
     async def edit(
         self, tenant_id: str, channel_id: str, message_id: str, response: Response
     ) -> Delivery:
         """Replace a message posted with ``deliver`` (``message_id`` is its ts)."""
         message = render(response, max_messages=1).messages[0]
-        return await self.poster.update(channel_id, message_id, message)
+        poster = await self._poster(tenant_id)
+        if poster is None:
+            return _not_installed()
+        return await poster.update(channel_id, message_id, message)
+
+    # ------------------------------------------------------------------ workspaces
+    async def _poster(self, team: str) -> Poster | None:
+        """The poster for ``team``: the one token's, or (installed by many workspaces) the
+        workspace's own; None for a workspace with no installation."""
+        if self.workspaces is None:
+            return self.poster
+        found = await self.workspaces.get(team)
+        return found.parts["poster"] if found else None
+
+    async def _permissions(self, team: str) -> Permissions | None:
+        if self.workspaces is None:
+            return self.permissions
+        found = await self.workspaces.get(team)
+        return found.parts["permissions"] if found else None
+
+    def _forget(self, tenant: Tenant) -> None:
+        """An installation was deleted: no cached authorization or client stays behind."""
+        if self.authorize is not None:
+            self.authorize.forget(tenant)
+        if self.workspaces is not None:
+            self.workspaces.forget(tenant.id)
+
+    async def _on_uninstalled(self, ack: Any, context: Any) -> None:
+        await ack()
+        assert self.authorize is not None
+        await self.authorize.installation_store.async_delete_all(
+            enterprise_id=context.enterprise_id, team_id=context.team_id)
+        await self._stop_workspace(context.enterprise_id, context.team_id)
+
+    async def _on_tokens_revoked(self, ack: Any, event: dict[str, Any], context: Any) -> None:
+        """A revoked bot token ends the installation like an uninstall; a revoked user
+        token (the installer's) only drops that token."""
+        await ack()
+        assert self.authorize is not None
+        store = self.authorize.installation_store
+        tokens = event.get("tokens") or {}
+        for user in tokens.get("oauth") or ():
+            await store.async_delete_installation(
+                enterprise_id=context.enterprise_id, team_id=context.team_id, user_id=user)
+        if tokens.get("bot"):
+            await store.async_delete_bot(enterprise_id=context.enterprise_id,
+                                         team_id=context.team_id)
+            await self._stop_workspace(context.enterprise_id, context.team_id)
+
+    async def _on_removed(self, ack: Any, event: dict[str, Any], context: Any) -> None:
+        await ack()
+        log.error("Slack: %s in workspace %s: SLACK_BOT_TOKEN no longer works; reinstall "
+                  "the app and set the new token", event.get("type"), context.team_id)
+
+    async def _stop_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
+        for tenant in install.tenants_named(enterprise_id, team_id):
+            await stop_tenant(self.core.services, tenant)
 
     # ------------------------------------------------------------------ interactions
     async def _on_command(self, ack: Any, body: dict[str, Any],
@@ -217,12 +334,13 @@ class SlackAdapter:
                 response = await asyncio.wait_for(asyncio.shield(work), self.ack_budget)
             except TimeoutError:
                 await ack()
-                self._later(self._follow_up(work, respond, body.get("channel_id", "")))
+                self._later(self._follow_up(work, respond, body.get("channel_id", ""),
+                                            body.get("team_id", "")))
                 return None
         else:
             response = work
         rendered = render(response)
-        self._share_image(response, body.get("channel_id", ""))
+        self._share_image(response, body.get("channel_id", ""), body.get("team_id", ""))
         if len(rendered.messages) == 1:
             # The acknowledgement itself carries the answer. Same as ``ack(message)``, with
             # the JSON serialised once per distinct answer (render is cached).
@@ -273,15 +391,15 @@ class SlackAdapter:
             log.exception("button press failed")
             response = _failed()
         await self._send(render(response), respond)
-        self._share_image(response, channel)
+        self._share_image(response, channel, team)
 
     async def _follow_up(self, work: asyncio.Future[Response], respond: Any,
-                         channel: str = "") -> None:
+                         channel: str = "", team: str = "") -> None:
         response = await work
         await self._send(render(response), respond)
-        self._share_image(response, channel)
+        self._share_image(response, channel, team)
 
-    def _share_image(self, response: Response, channel: str) -> None:
+    def _share_image(self, response: Response, channel: str, team: str = "") -> None:
         """A channel answer's chart (/trends), uploaded next to it: response_url cannot
         carry files. Private answers never put a file in the channel."""
         if response.image is None or response.visibility is not Visibility.CHANNEL or not channel:
@@ -289,7 +407,9 @@ class SlackAdapter:
         image = response.image
 
         async def upload() -> None:
-            await self.poster.upload(channel, image)
+            poster = await self._poster(team)
+            if poster is not None:
+                await poster.upload(channel, image)
         self._later(upload())
 
     async def _send(self, rendered: Rendered, respond: Any) -> None:
@@ -303,8 +423,9 @@ class SlackAdapter:
 
     async def _context(self, *, team: str, channel: str, user: str, name: str,
                        manager_check: bool) -> Context:
-        manager = (await self.permissions.is_manager(team, channel, user)
-                   if manager_check else False)
+        permissions = await self._permissions(team) if manager_check else None
+        manager = (await permissions.is_manager(team, channel, user)
+                   if permissions is not None else False)
         return Context(platform=PLATFORM, user_id=user, user_name=name or user,
                        channel_id=channel, tenant_id=team, is_manager=manager)
 
@@ -384,6 +505,11 @@ def eager(coro: Coroutine[Any, Any, Response]) -> Response | asyncio.Future[Resp
         raise
     return asyncio.get_running_loop().create_task(_await(_Resumed(coro, first)),
                                                   context=context)
+
+
+def _not_installed() -> Delivery:
+    return Delivery(ok=False, error="this workspace has not installed the app (or removed "
+                    "it)", permanent=True)
 
 
 def _failed() -> Response:

@@ -173,6 +173,26 @@ class QuizManager:
                     await self._save(running.session)
         return await self.store.forget_user(Tenant(platform, tenant), user_id)
 
+    async def abandon(self, platform: str, tenant: str) -> int:
+        """End every game in the server without a word (the app was removed from it):
+        timers stopped, saved games deleted so a restart does not resume them. Answers
+        counted so far stay counted. Returns how many games ended."""
+        ended = 0
+        for key, running in list(self._running.items()):
+            if key[:2] != (platform, tenant):
+                continue
+            if running.task and running.task is not asyncio.current_task():
+                running.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await running.task
+            self._running.pop(key, None)
+            self._by_id.pop(running.session.id, None)
+            ended += 1
+        for saved in await self.store.active_quiz_sessions():
+            if (saved.tenant.platform, saved.tenant.id) == (platform, tenant):
+                await self.store.delete_quiz_session(saved.tenant, saved.channel_id)
+        return ended
+
     # ------------------------------------------------------------------ lifecycle
     async def resume_all(self) -> int:
         """After a restart: pick up every saved game where it stood, after completing what a

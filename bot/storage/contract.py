@@ -270,6 +270,32 @@ class Store(abc.ABC):
     async def forget_user(self, tenant: Tenant, user_id: str) -> int:
         """Delete the user's data in the tenant atomically; returns documents touched."""
 
+    # ------------------------------------------------------------------ installations
+
+    @abc.abstractmethod
+    async def save_installation(self, tenant: Tenant, installation: dict[str, Any]) -> None:
+        """Store (replace) the tenant's app installation: an opaque JSON document."""
+
+    @abc.abstractmethod
+    async def find_installation(self, tenant: Tenant) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def delete_installation(self, tenant: Tenant) -> bool:
+        """Remove the installation (its tokens) and nothing else; False if there was none."""
+
+    @abc.abstractmethod
+    async def issue_oauth_state(self, state: str, expires_at: dt.datetime) -> None:
+        """Remember an OAuth ``state`` until ``expires_at`` (aware), for one consume."""
+
+    @abc.abstractmethod
+    async def consume_oauth_state(self, state: str) -> bool:
+        """True exactly once for an issued, unexpired state: of concurrent callers, in one
+        process or several, one wins; the state is gone afterwards whatever the answer."""
+
+    @abc.abstractmethod
+    async def delete_tenant(self, tenant: Tenant) -> bool:
+        """Delete everything stored for ``tenant`` at once; False if there was nothing."""
+
     # ------------------------------------------------------------------ trend snapshots
 
     @abc.abstractmethod

@@ -59,9 +59,16 @@ def test_scopes_are_exactly_those_of_the_methods_the_adapter_calls():
     assert "user" not in MANIFEST["oauth_config"]["scopes"]
 
 
-def test_interactivity_and_socket_mode_are_on_and_no_events_are_subscribed():
+def test_interactivity_and_socket_mode_are_on_and_only_uninstalls_are_subscribed():
     settings = MANIFEST["settings"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
-    assert "event_subscriptions" not in settings  # the adapter listens to no events
+    # the only events the adapter listens to: an uninstall stops the workspace
+    assert settings["event_subscriptions"] == {"bot_events": ["app_uninstalled",
+                                                              "tokens_revoked"]}
     assert EVENTS_PATH == "/slack/events"  # what docs/slack.md tells HTTP-mode users
+
+
+def test_the_redirect_url_is_bolts_oauth_redirect_over_https():
+    (url,) = MANIFEST["oauth_config"]["redirect_urls"]
+    assert url.startswith("https://") and url.endswith("/slack/oauth_redirect")

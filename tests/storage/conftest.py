@@ -149,7 +149,7 @@ class Backend:
 async def _empty_database(url: str) -> None:
     conn = await asyncpg.connect(url, timeout=10)
     try:
-        await conn.execute("DROP TABLE IF EXISTS fc_docs, fc_schema")
+        await conn.execute("DROP TABLE IF EXISTS fc_docs, fc_oauth_states, fc_schema")
     finally:
         await conn.close()
 

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from tinydb import Query, TinyDB
 
 from bot.clock import Clock
 
-from .. import cards, daily, digests, quiz, scores, settings
+from .. import cards, daily, digests, installations, quiz, scores, settings
 from .. import snapshots as snapshots_docs
 from ..codec import dt_to_str, json_clone, require_aware, str_to_dt
 from ..contract import Store
@@ -85,6 +86,7 @@ class EmbeddedStore(Store):
         self._closed = False
         self._close_task: asyncio.Task[None] | None = None
         self._trends_writes = 0
+        self._oauth_states = installations.OAuthStates()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -562,6 +564,52 @@ class EmbeddedStore(Store):
         if touched:
             await self._commit(*touched)
         return count
+
+    # ------------------------------------------------------------------ installations
+
+    async def save_installation(self, tenant: Tenant, installation: dict[str, Any]) -> None:
+        """Store (replace) the tenant's app installation: an opaque JSON document."""
+        check_tenant(tenant)
+        p = self._write(tenant, "settings")
+        installations.put(p, installation, self._clock.now())
+        await self._commit(p)
+
+    async def find_installation(self, tenant: Tenant) -> dict[str, Any] | None:
+        return installations.get(self._read(tenant, "settings"))
+
+    async def delete_installation(self, tenant: Tenant) -> bool:
+        """Remove the tenant's installation (its tokens) and nothing else; False if none."""
+        check_tenant(tenant)
+        if installations.get(self._read(tenant, "settings")) is None:
+            return False
+        p = self._write(tenant, "settings")
+        installations.delete(p)
+        await self._commit(p)
+        return True
+
+    async def issue_oauth_state(self, state: str, expires_at: dt.datetime) -> None:
+        """Remember an OAuth ``state`` until ``expires_at`` (aware), for one consume."""
+        self._oauth_states.issue(state, require_aware(expires_at, "expires_at"),
+                                 self._clock.now())
+
+    async def consume_oauth_state(self, state: str) -> bool:
+        """True exactly once for an issued, unexpired state; atomic (first caller wins)."""
+        return self._oauth_states.consume(state, self._clock.now())
+
+    async def delete_tenant(self, tenant: Tenant) -> bool:
+        """Delete everything stored for ``tenant`` (installation, settings, subscriptions,
+        quizzes, scores); False if there was nothing. For the operator's command: stop
+        the tenant's timers first, nothing may write to it meanwhile."""
+        check_tenant(tenant)
+        await self.flush()
+        gone = [key for key in self._parts if key[0] == tenant]
+        for key in gone:
+            del self._parts[key]
+        directory = tenant_dir(self.data_dir, tenant)
+        exists = await asyncio.to_thread(directory.exists)
+        if exists:
+            await asyncio.to_thread(shutil.rmtree, directory)
+        return bool(gone) or exists
 
     # ------------------------------------------------------------------ trend snapshots
 

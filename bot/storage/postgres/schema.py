@@ -29,6 +29,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX fc_docs_by_k2 ON fc_docs (platform, tenant, tbl, k2);
     CREATE INDEX fc_docs_by_k3 ON fc_docs (platform, tenant, tbl, k3);
     """,
+    # OAuth states: single use across every web process (DELETE … RETURNING consumes one).
+    """
+    CREATE TABLE fc_oauth_states (
+        state      text PRIMARY KEY,
+        expires_at timestamptz NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATION_LOCK = 0x66632D736368656D  # "fc-schem": one migrator at a time, database-wide

@@ -24,12 +24,12 @@ import asyncpg
 
 from bot.clock import Clock
 
-from .. import cards, daily, digests, quiz, scores, settings
+from .. import cards, daily, digests, installations, quiz, scores, settings
 from .. import snapshots as snapshots_docs
 from ..codec import dt_to_str, iso_week, json_clone, require_aware, str_to_dt
 from ..contract import Store
 from ..errors import StorageUnavailable, StoreClosed
-from ..partition import Partition
+from ..partition import TENANT_KINDS, Partition
 from ..records import (
     GLOBAL_PLATFORM,
     GLOBAL_TENANT,
@@ -473,6 +473,47 @@ class PostgresStore(Store):
                 await work.save()
         return count
 
+    # ------------------------------------------------------------------ installations
+
+    async def save_installation(self, tenant: Tenant, installation: dict[str, Any]) -> None:
+        check_tenant(tenant)
+        async with self._write(tenant, "settings", _installation()) as w:
+            installations.put(w.part, installation, self._clock.now())
+
+    async def find_installation(self, tenant: Tenant) -> dict[str, Any] | None:
+        return installations.get(await self._read(tenant, "settings", _installation()))
+
+    async def delete_installation(self, tenant: Tenant) -> bool:
+        check_tenant(tenant)
+        async with self._write(tenant, "settings", _installation()) as w:
+            return installations.delete(w.part)
+
+    async def issue_oauth_state(self, state: str, expires_at: dt.datetime) -> None:
+        if not state:
+            raise ValueError("an OAuth state must not be empty")
+        expires_at = require_aware(expires_at, "expires_at")
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute("DELETE FROM fc_oauth_states WHERE expires_at <= $1",
+                               self._clock.now())
+            await conn.execute(
+                "INSERT INTO fc_oauth_states (state, expires_at) VALUES ($1, $2)"
+                " ON CONFLICT (state) DO UPDATE SET expires_at = EXCLUDED.expires_at",
+                state, expires_at)
+
+    async def consume_oauth_state(self, state: str) -> bool:
+        async with self._conn() as conn:  # one statement: of several consumers, one row back
+            expires_at = await conn.fetchval(
+                "DELETE FROM fc_oauth_states WHERE state = $1 RETURNING expires_at", state)
+        return expires_at is not None and self._clock.now() < expires_at
+
+    async def delete_tenant(self, tenant: Tenant) -> bool:
+        check_tenant(tenant)
+        async with self._tx(tenant, *TENANT_KINDS) as conn:
+            status = await conn.execute(
+                "DELETE FROM fc_docs WHERE platform = $1 AND tenant = $2",
+                tenant.platform, tenant.id)
+        return status != "DELETE 0"
+
     # ------------------------------------------------------------------ trend snapshots
 
     async def add_snapshots(self, snapshots: Iterable[Snapshot]) -> None:
@@ -506,6 +547,10 @@ class PostgresStore(Store):
 
 def _settings() -> Want:
     return Want("settings", {"scope": settings.KEY})
+
+
+def _installation() -> Want:
+    return Want("settings", {"scope": installations.INSTALLATION_KEY})
 
 
 def _sub(channel_id: str) -> Want:

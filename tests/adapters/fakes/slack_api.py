@@ -10,6 +10,7 @@ dropped (``drop_socket``) or refused (``refuse_sockets``) to exercise reconnecti
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
 import itertools
 import json
@@ -32,6 +33,8 @@ APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T1"
 BOT_USER = "UBOT"
+CLIENT_ID = "1111.2222"  # the app's OAuth credentials (any workspace installs it)
+CLIENT_SECRET = "test-client-secret"
 WAIT = 10.0  # seconds: a safety net for awaits, never a timing assumption
 
 
@@ -60,6 +63,10 @@ class FakeSlack:
     scopes: str = "commands,chat:write,files:write,users:read,channels:read,groups:read"
     calls: list[Call] = field(default_factory=list)
     socket_replies: asyncio.Queue[dict[str, Any]] | None = None
+    # bot token -> team: the tokens Slack accepts (an OAuth install adds one, an uninstall
+    # revokes its team's); auth.test answers for the token's own team
+    tokens: dict[str, str] = field(default_factory=lambda: {BOT_TOKEN: TEAM})
+    rotating: bool = False  # installs hand out expiring tokens with a refresh token
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
@@ -75,6 +82,9 @@ class FakeSlack:
         self.port = 0
         self.uploads: dict[str, bytes] = {}  # file id -> bytes POSTed to its upload URL
         self._file_ids = itertools.count(1)
+        self._grants: dict[str, str] = {}  # OAuth code -> team it installs into
+        self._refresh: dict[str, str] = {}  # refresh token -> team
+        self._serial = itertools.count(1)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -112,6 +122,20 @@ class FakeSlack:
                   retry_after: float | None = None, times: int = 1) -> None:
         for _ in range(times):
             self._failures[method].append(Failure(error, status, retry_after))
+
+    def grant(self, team: str) -> str:
+        """The code Slack puts on the redirect after someone in ``team`` approved the
+        install (exchanged once through oauth.v2.access)."""
+        code = f"code-{team}-{next(self._serial)}"
+        self._grants[code] = team
+        return code
+
+    def revoke(self, team: str) -> None:
+        """What Slack does on an uninstall: the team's tokens stop working."""
+        self.tokens = {t: owner for t, owner in self.tokens.items() if owner != team}
+
+    def token_of(self, call: Call) -> str:
+        return call.headers.get("Authorization", "").removeprefix("Bearer ")
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -164,9 +188,11 @@ class FakeSlack:
         call = Call(method, data, dict(request.headers))
         await self._record(call)
         token = request.headers.get("Authorization", "")
-        expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         status, headers = 200, {}
-        if token != f"Bearer {expected}":
+        if method == "oauth.v2.access":
+            call.reply = self._oauth(token, data)
+        elif (token != f"Bearer {APP_TOKEN}" if method == "apps.connections.open"
+                else token.removeprefix("Bearer ") not in self.tokens):
             call.reply = {"ok": False, "error": "invalid_auth"}
         elif method == "apps.connections.open" and self._refusing:
             self.refused += 1
@@ -178,16 +204,45 @@ class FakeSlack:
                 headers = {"Retry-After": str(failure.retry_after)}
             status, call.reply = failure.status, {"ok": False, "error": failure.error}
         else:
-            call.reply = self._answer(method, data)
-        if token == f"Bearer {BOT_TOKEN}":
+            call.reply = self._answer(method, data, token.removeprefix("Bearer "))
+        if token.removeprefix("Bearer ") in self.tokens:  # a bot token: its scopes, as Slack
             headers = {**headers, "x-oauth-scopes": self.scopes}
         return _json(call.reply, status, headers)
 
-    def _answer(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
+    def _oauth(self, authorization: str, data: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: a code (once) or, with rotation, a refresh token -> a bot token.
+        The app authenticates with HTTP Basic (client id and secret)."""
+        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if authorization != f"Basic {expected}":
+            return {"ok": False, "error": "invalid_client_id"}
+        if data.get("grant_type") == "refresh_token":
+            team = self._refresh.pop(str(data.get("refresh_token")), None)
+        else:
+            team = self._grants.pop(str(data.get("code")), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_grant" if data.get("grant_type")
+                    else "invalid_code"}
+        token = f"xoxb-{team}-{next(self._serial)}"
+        self.tokens[token] = team
+        reply: dict[str, Any] = {
+            "ok": True, "app_id": "A1", "access_token": token, "token_type": "bot",
+            "scope": "commands,chat:write", "bot_user_id": f"UBOT{team}",
+            "team": {"id": team, "name": f"Team {team}"}, "enterprise": None,
+            "is_enterprise_install": False, "authed_user": {"id": f"UADMIN{team}"}}
+        if self.rotating:
+            refresh = f"xoxe-1-{team}-{next(self._serial)}"
+            self._refresh[refresh] = team
+            reply.update(refresh_token=refresh, expires_in=43200)
+        return reply
+
+    def _answer(self, method: str, data: dict[str, Any], token: str = "") -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake",
-                    "user": "framework-coach", "team_id": TEAM, "user_id": BOT_USER,
-                    "bot_id": "B1"}
+            team = self.tokens.get(token, TEAM)
+            return {"ok": True, "url": "https://fake.slack.com/",
+                    "team": "Fake" if team == TEAM else f"Team {team}",
+                    "user": "framework-coach", "team_id": team,
+                    "user_id": BOT_USER if team == TEAM else f"UBOT{team}",
+                    "bot_id": "B1" if team == TEAM else f"B{team}"}
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = data.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": data.get("channel"), "ts": ts,
@@ -396,6 +451,20 @@ async def post_form(session: aiohttp.ClientSession, url: str, fields: dict[str, 
     body = urllib.parse.urlencode(fields)
     sent = sign(body, timestamp) if headers is None else headers
     return await session.post(url, data=body.encode(), headers=sent)
+
+
+async def post_event(session: aiohttp.ClientSession, url: str, team: str,
+                     event: dict[str, Any]) -> aiohttp.ClientResponse:
+    """An Events API delivery (JSON, signed) of ``event`` in ``team``."""
+    body = json.dumps({
+        "token": "legacy-verification-token", "team_id": team, "api_app_id": "A1",
+        "event": {**event, "event_ts": f"{time.time():.6f}"}, "type": "event_callback",
+        "event_id": f"Ev{next(_keys)}", "event_time": int(time.time()),
+        "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": f"UBOT{team}",
+                            "is_bot": True, "is_enterprise_install": False}],
+    })
+    headers = dict(sign(body), **{"Content-Type": "application/json"})
+    return await session.post(url, data=body.encode(), headers=headers)
 
 
 def action_form(payload: dict[str, Any]) -> dict[str, str]:
