@@ -44,7 +44,7 @@ async def _fill(data: Path) -> None:
 
 async def _kept(data: Path) -> list[Tenant]:
     async with await Store.open(data, FakeClock()) as store:
-        return store.tenants()
+        return await store.tenants()
 
 
 def test_delete_workspace_removes_one_workspace_and_refuses_while_the_bot_runs(tmp_path):
