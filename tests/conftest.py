@@ -83,3 +83,13 @@ def pg_url() -> Iterator[str]:
         pytest.skip(reason)
     yield _with_database(ADMIN_URL, name)
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def empty_database(url: str) -> None:
+    """Drop the bot's tables, so a test starts on an empty database (the next open of a
+    store creates them again)."""
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        await conn.execute("DROP TABLE IF EXISTS fc_docs, fc_oauth_states, fc_schema")
+    finally:
+        await conn.close()

@@ -11,12 +11,12 @@ import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from bot.clock import FakeClock
 from bot.storage import AnswerRecord, Store
 from bot.storage.postgres.store import PostgresStore
+from tests.conftest import empty_database as _empty_database
 
 HERE = Path(__file__).parent
 PYTHON = sys.executable
@@ -98,14 +98,6 @@ class Backend:
     async def reopen(self, store: Store) -> Store:
         await store.close()
         return await self.open()
-
-
-async def _empty_database(url: str) -> None:
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        await conn.execute("DROP TABLE IF EXISTS fc_docs, fc_oauth_states, fc_schema")
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(params=["embedded", "postgres"])
