@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
 from bot.delivery import Outbox
-from bot.digests.service import DigestService
+from bot.digests.service import REFRESH, DigestService
 from bot.quiz.bank import QuestionBank
 from bot.quiz.daily import DailyService
 from bot.quiz.manager import QuizManager
@@ -105,5 +105,7 @@ def _digest_service(settings: Settings, core: Core, store: Store, outbox: Outbox
         grace=dt.timedelta(minutes=settings.digest_grace_minutes),
         collect=collect if settings.trends_collect else None,
         collect_time=settings.trends_collect_time,
+        # On a shared database other processes change subscriptions too: re-read them.
+        refresh=REFRESH if settings.database_url is not None else None,
         default_timezone=getattr(settings, "default_timezone", "UTC"),
     )

@@ -162,6 +162,10 @@ class DiscordAdapter:
                 await task
         self._restore_urls()
 
+    def healthy(self) -> bool:
+        """Logged in and not closed (``/healthz``)."""
+        return self._connected() is not None
+
     def _connected(self) -> discord.Client | None:
         """The client, if it can talk to Discord's REST API now (logged in, not closed)."""
         client = self.client

@@ -35,6 +35,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters import health
 from adapters.backoff import Backoff
 from adapters.base import Delivery
 from adapters.slack import access, install
@@ -93,6 +94,7 @@ class SlackAdapter:
             raise SlackConfigError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
                                    "(HTTP mode) as well as SLACK_BOT_TOKEN")
         self.mode = "socket" if self.app_token else "http"
+        self.platforms = settings.platforms()  # what ``/healthz`` checks
         self.host = host
         self.port = settings.port if port is None else port
         self.ack_budget = ack_budget
@@ -197,15 +199,24 @@ class SlackAdapter:
                 log.warning("Slack: Socket Mode not connected yet; still trying in the "
                             "background")
         else:
-            self._runner = web.AppRunner(self.bolt.web_app(path=EVENTS_PATH), access_log=None)
+            web_app = self.bolt.web_app(path=EVENTS_PATH)
+            web_app.add_routes([health.route(self.core, self.platforms)])
+            self._runner = web.AppRunner(web_app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
             await site.start()
             sockets = site._server.sockets if site._server else ()  # noqa: SLF001
             if sockets:
                 self.port = sockets[0].getsockname()[1]
-            log.info("Slack: HTTP mode, listening on %s:%s%s", self.host, self.port,
-                     EVENTS_PATH)
+            log.info("Slack: HTTP mode, listening on %s:%s%s (health: %s)", self.host,
+                     self.port, EVENTS_PATH, health.PATH)
+
+    def healthy(self) -> bool:
+        """Taking requests: listening (HTTP mode) or the socket connected (Socket Mode)."""
+        if self.mode == "http":
+            return self._runner is not None
+        connecting = self._connecting
+        return connecting is not None and connecting.done() and not connecting.cancelled()
 
     @staticmethod
     async def _check(variable: str, call: Awaitable[Any]) -> Any:

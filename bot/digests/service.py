@@ -7,7 +7,14 @@ decides: within the grace it runs at once, after it the run is skipped, logged, 
 on the subscription so ``/digest status`` can explain the silence.
 
 Every run claims its period in storage right before posting; a claimed period is never
-posted again. Temporary platform failures (429, 5xx, not connected) are retried within the
+posted again. That claim is also what makes several processes on one database safe: each
+schedules every subscription from the database (APScheduler 3 cannot share a job store
+between processes), all of them fire, and the one whose claim wins posts. With ``refresh``
+set (on a shared database), each process re-reads the subscriptions at that interval and
+adds, moves or removes its jobs, so a subscription made through any process is honoured by
+all of them without a restart.
+
+Temporary platform failures (429, 5xx, not connected) are retried within the
 grace; permanent ones (channel gone, no access) disable the subscription with the reason.
 """
 
@@ -23,6 +30,7 @@ from typing import Any
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from bot.delivery import Outbox
@@ -40,6 +48,8 @@ log = logging.getLogger("framework_coach.digests")
 
 RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)  # seconds between attempts after a 5xx or similar
 COLLECT_JOB = "trends:collect"
+REFRESH_JOB = "digests:refresh"
+REFRESH = dt.timedelta(minutes=1)  # how soon other processes honour a (un)subscription
 STOP_WAIT = 5.0  # seconds a graceful stop lets running posts finish
 
 
@@ -55,6 +65,12 @@ class Status:
 
 def job_id(tenant: Tenant, channel_id: str) -> str:
     return f"digest:{tenant.platform}:{tenant.id}:{channel_id}"
+
+
+def _schedule_of(sub: Subscription) -> tuple[object, ...]:
+    """What decides when a subscription's job fires (not its outcome fields)."""
+    weekday = None if sub.cadence == "daily" else sub.weekday
+    return (sub.cadence, weekday, sub.time, sub.timezone)
 
 
 def _parse_job_id(value: str) -> tuple[Tenant, str] | None:
@@ -77,6 +93,7 @@ class DigestService:
         collect_time: str = "05:30",
         default_timezone: str = "UTC",
         charts: ChartMaker | None = None,
+        refresh: dt.timedelta | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -102,6 +119,8 @@ class DigestService:
         self.charts = charts or ChartMaker()  # one chart per data version, for every channel
         self._notes: set[asyncio.Task[None]] = set()
         self._collecting: asyncio.Task[Any] | None = None
+        self.refresh = refresh  # None: this process alone changes subscriptions
+        self._schedules: dict[str, tuple[object, ...]] = {}  # job id -> what it was made from
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -123,6 +142,14 @@ class DigestService:
             self.scheduler.add_job(
                 self._run_collect, trigger, id=COLLECT_JOB, replace_existing=True,
                 next_run_time=await self._collect_start(trigger), misfire_grace_time=12 * 3600,
+            )
+        if self.refresh is not None:
+            now = self.clock.now()
+            self.scheduler.add_job(
+                self._run_refresh, IntervalTrigger(seconds=self.refresh.total_seconds(),
+                                                   start_date=now, timezone=dt.UTC),
+                id=REFRESH_JOB, replace_existing=True, next_run_time=now + self.refresh,
+                misfire_grace_time=None,
             )
         self.scheduler.start()
 
@@ -159,9 +186,26 @@ class DigestService:
 
     async def unsubscribe(self, tenant: Tenant, channel_id: str) -> bool:
         removed = await self.store.delete_subscription(tenant, channel_id)
-        if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
-            self.scheduler.remove_job(job_id(tenant, channel_id))
+        self._unschedule(job_id(tenant, channel_id))
         return removed
+
+    async def refresh_jobs(self) -> None:
+        """Make this process's jobs match the stored subscriptions: add the new ones (a
+        missed run still within the grace runs at once, as at start), move the ones whose
+        schedule changed, remove the deleted and disabled ones."""
+        wanted = {job_id(tenant, sub.channel_id): (tenant, sub)
+                  for tenant, sub in await self.store.all_subscriptions() if sub.enabled}
+        for gone in set(self._schedules) - set(wanted):
+            self._unschedule(gone)
+        added = moved = 0
+        for key, (tenant, sub) in wanted.items():
+            known = self._schedules.get(key)
+            if known == _schedule_of(sub) and self.scheduler.get_job(key) is not None:
+                continue
+            await self._schedule(tenant, sub, catch_up=known is None)
+            added, moved = (added + 1, moved) if known is None else (added, moved + 1)
+        if added or moved:
+            log.info("digest subscriptions refreshed: %d added, %d moved", added, moved)
 
     async def status(self, tenant: Tenant, channel_id: str) -> Status | None:
         sub = await self.store.get_subscription(tenant, channel_id)
@@ -204,6 +248,12 @@ class DigestService:
             id=job_id(tenant, sub.channel_id), name=f"digest for {sub.channel_id}",
             replace_existing=True, next_run_time=first,
         )
+        self._schedules[job_id(tenant, sub.channel_id)] = _schedule_of(sub)
+
+    def _unschedule(self, key: str) -> None:
+        self._schedules.pop(key, None)
+        if self.scheduler.get_job(key) is not None:
+            self.scheduler.remove_job(key)
 
     async def _unposted_run(
         self, tenant: Tenant, sub: Subscription, now: dt.datetime
@@ -247,8 +297,7 @@ class DigestService:
         tenant = Tenant(platform, tenant_id)
         sub = await self.store.get_subscription(tenant, channel_id)
         if sub is None or not sub.enabled:
-            if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
-                self.scheduler.remove_job(job_id(tenant, channel_id))
+            self._unschedule(job_id(tenant, channel_id))
             return
         fired = scheduled_at or last_fire(sub, self.clock.now()) or self.clock.now()
         key = period_key(sub, fired)
@@ -270,8 +319,7 @@ class DigestService:
                                                 delivery.permanent)
             if delivery.permanent:
                 log.warning("digest for %s/%s disabled: %s", platform, channel_id, error)
-                if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
-                    self.scheduler.remove_job(job_id(tenant, channel_id))
+                self._unschedule(job_id(tenant, channel_id))
                 await self._tell_paused(tenant, channel_id, error)
                 return
             wait = delivery.retry_after if delivery.retry_after is not None else delay
@@ -280,6 +328,13 @@ class DigestService:
                             key, platform, channel_id, attempt, error)
                 return
             await self.clock.sleep(wait)
+
+    async def _run_refresh(self, *, scheduled_at: dt.datetime | None = None) -> None:
+        try:
+            await self.refresh_jobs()
+        except Exception:  # the database may be away a moment: the next refresh tries again
+            log.warning("could not refresh the digest subscriptions; trying again in %s",
+                        self.refresh, exc_info=True)
 
     async def _run_collect(self, *, scheduled_at: dt.datetime | None = None) -> None:
         """Start a collection in the background: it may take minutes of retries, and a stop

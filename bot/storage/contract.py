@@ -69,6 +69,11 @@ class Store(abc.ABC):
     def closed(self) -> bool: ...
 
     @abc.abstractmethod
+    async def ping(self) -> None:
+        """Return if the store can serve calls now (cheap: a health check may call it every
+        few seconds); raise ``StoreClosed`` or ``StorageUnavailable`` if it cannot."""
+
+    @abc.abstractmethod
     async def tenants(self) -> list[Tenant]:
         """Tenants with stored data (sorted); a snapshot, not a live view."""
 

@@ -20,6 +20,7 @@ from bot.storage import (
     ReviewCard,
     Snapshot,
     Store,
+    StoreClosed,
     Subscription,
     Tenant,
     iso_week,
@@ -397,3 +398,17 @@ async def test_tenants_lists_who_has_data(store: Store) -> None:
     await store.update_settings(Tenant("slack", "T1"), a=1)
     await store.record_answer(T, answer())
     assert await store.tenants() == [T, Tenant("slack", "T1")]
+
+
+# ---------------------------------------------------------------- health
+
+
+async def test_ping_answers_while_open_and_refuses_once_closed(store: Store, backend) -> None:
+    await store.ping()  # returns: the store can serve calls
+    await store.update_settings(T, lang="en")
+    await store.ping()
+    await store.close()
+    with pytest.raises(StoreClosed):
+        await store.ping()
+    reopened = await backend.open()  # another process (or a restart) on the same data
+    await reopened.ping()

@@ -27,7 +27,7 @@ from .. import cards, daily, digests, installations, quiz, scores, settings
 from .. import snapshots as snapshots_docs
 from ..codec import dt_to_str, json_clone, require_aware, str_to_dt
 from ..contract import Store
-from ..errors import StoreClosed
+from ..errors import StorageUnavailable, StoreClosed
 from ..partition import GLOBAL_KINDS, TENANT_KINDS, LiveStorage, Partition
 from ..records import (
     GLOBAL_TENANT,
@@ -167,6 +167,13 @@ class EmbeddedStore(Store):
     @property
     def commit_stats(self) -> CommitStats:
         return self._committer.stats
+
+    async def ping(self) -> None:
+        """Open and its data directory still there (an unmounted volume fails here)."""
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        if not await asyncio.to_thread(self.data_dir.is_dir):
+            raise StorageUnavailable(f"the data directory {self.data_dir} is gone")
 
     async def tenants(self) -> list[Tenant]:
         return sorted(

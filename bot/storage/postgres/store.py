@@ -128,6 +128,11 @@ class PostgresStore(Store):
     def closed(self) -> bool:
         return self._closed
 
+    async def ping(self) -> None:
+        """One round trip on a pooled connection."""
+        async with self._conn() as conn:
+            await conn.fetchval("SELECT 1")
+
     async def tenants(self) -> list[Tenant]:
         async with self._conn() as conn:
             rows = await conn.fetch(

@@ -66,14 +66,24 @@ class World:
     grace: dt.timedelta = dt.timedelta(hours=6)
     store: Store | None = None
     service: DigestService | None = None
+    database_url: str | None = None  # a shared PostgreSQL database instead of data_dir
+    refresh: dt.timedelta | None = None  # DigestService's re-read of subscriptions
+    peers: list[World] = field(default_factory=list)  # other processes settle waits for
+
+    async def open_store(self) -> Store:
+        if self.database_url is not None:
+            from bot.storage.postgres.store import PostgresStore
+
+            return await PostgresStore.open(self.database_url, self.clock)
+        return await Store.open(self.data_dir, self.clock)
 
     async def start(self) -> DigestService:
-        self.store = await Store.open(self.data_dir, self.clock)
+        self.store = await self.open_store()
         outbox = Outbox(self.clock, rates={"console": 1000.0})
         outbox.register("console", self.platform)
         builder = DigestBuilder(self.knowledge, self.clock, self.store, shipped_bank())
         self.service = DigestService(self.store, outbox, builder, self.clock, grace=self.grace,
-                                     charts=shared_charts)
+                                     charts=shared_charts, refresh=self.refresh)
         await self.service.start()
         await self.settle()
         return self.service
@@ -108,8 +118,8 @@ class World:
             while True:
                 for _ in range(10):
                     await asyncio.sleep(0)
-                busy = [f for f in (self.service.busy() if self.service else [])
-                        if f not in self.clock.parked]
+                busy = [f for w in (self, *self.peers) if w.service is not None
+                        for f in w.service.busy() if f not in self.clock.parked]
                 if not busy:
                     return
                 await asyncio.wait(busy, timeout=0.002)  # or until it parks on the clock
