@@ -7,8 +7,6 @@ state is refused."""
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,8 @@ from tests.adapters.fakes.slack_api import (
     CLIENT_SECRET,
     SIGNING_SECRET,
     FakeSlack,
+    install_page,
+    oauth_redirect,
     post_event,
     post_form,
     slash_payload,
@@ -36,7 +36,6 @@ from tests.adapters.fakes.slack_api import (
 )
 
 TA, TB = "TALPHA", "TBETA"
-COOKIE = "slack-app-oauth-state"
 
 
 class Installable:
@@ -68,21 +67,12 @@ class Installable:
         return f"http://127.0.0.1:{self.adapter.port}"
 
     async def install_page(self) -> tuple[str, str]:
-        """GET /slack/install: the "Add to Slack" link's query and the state cookie."""
-        resp = await self.session.get(f"{self.base}/slack/install")
-        assert resp.status == 200, await resp.text()
-        link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"',
-                         await resp.text())
-        assert link, await resp.text()
-        cookie = resp.headers["Set-Cookie"]
-        assert "Secure" in cookie and "HttpOnly" in cookie
-        return html.unescape(link.group(1)), cookie.split(";")[0].split("=", 1)[1]
+        """GET /slack/install: the "Add to Slack" link and the state cookie."""
+        link, _, cookie = await install_page(self.session, self.base)
+        return link, cookie
 
     async def redirect(self, code: str, state: str, cookie: str | None) -> aiohttp.ClientResponse:
-        headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie is not None else {}
-        query = urllib.parse.urlencode({"code": code, "state": state})
-        return await self.session.get(f"{self.base}/slack/oauth_redirect?{query}",
-                                      headers=headers)
+        return await oauth_redirect(self.session, self.base, code, state, cookie)
 
     async def install(self, team: str) -> str:
         """The whole install in ``team``; returns the bot token Slack handed out."""

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
 import os
 import queue
 import subprocess
 import sys
 import threading
-import urllib.parse
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from bot.clock import FakeClock
 from bot.storage import AnswerRecord, Store
 from bot.storage.postgres.store import PostgresStore
+from tests.postgres import empty_database
 
 HERE = Path(__file__).parent
 PYTHON = sys.executable
@@ -83,48 +79,6 @@ def answer(
 
 # ---------------------------------------------------------------- the two storage backends
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _with_database(url: str, name: str) -> str:
-    return urllib.parse.urlsplit(url)._replace(path="/" + name).geturl()
-
-
-def _admin(sql: str) -> None:
-    """Run one statement on the admin database, in a thread of its own (the caller may be
-    inside a test's event loop)."""
-
-    async def run() -> None:
-        conn = await asyncpg.connect(ADMIN_URL, timeout=10)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A throwaway database for this test session (unique name), dropped at the end.
-
-    Without a reachable server the PostgreSQL tests are skipped, saying why; with
-    ``REQUIRE_POSTGRES=1`` (CI) they fail instead.
-    """
-    name = f"fc_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    try:
-        _admin(f'CREATE DATABASE "{name}"')
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        reason = (f"PostgreSQL not reachable at {ADMIN_URL} ({type(exc).__name__}: {exc}); "
-                  "set TEST_POSTGRES_URL to an admin URL to run the PostgreSQL backend's tests")
-        if os.environ.get("REQUIRE_POSTGRES"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    yield _with_database(ADMIN_URL, name)
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 class Backend:
     """Opens stores of one backend on the same data (a reopen is a restart, or a second
     process on the same database)."""
@@ -146,20 +100,12 @@ class Backend:
         return await self.open()
 
 
-async def _empty_database(url: str) -> None:
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        await conn.execute("DROP TABLE IF EXISTS fc_docs, fc_oauth_states, fc_schema")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(params=["embedded", "postgres"])
 async def backend(request, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Backend]:
     url = None
     if request.param == "postgres":
         url = request.getfixturevalue("pg_url")
-        await _empty_database(url)
+        await empty_database(url)
     b = Backend(request.param, clock, tmp_path / "data", url)
     yield b
     for store in b.opened:
@@ -169,7 +115,7 @@ async def backend(request, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ba
 @pytest.fixture
 async def pg(pg_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Backend]:
     """PostgreSQL alone (tests of what only a shared database does), emptied first."""
-    await _empty_database(pg_url)
+    await empty_database(pg_url)
     b = Backend("postgres", clock, tmp_path / "unused", pg_url)
     yield b
     for store in b.opened:
