@@ -10,6 +10,7 @@ too, while the other workspace keeps working in both.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -20,6 +21,9 @@ import aiohttp
 import pytest
 
 from adapters.slack.install import NOT_INSTALLED
+from bot.clock import SystemClock
+from bot.storage import Tenant
+from bot.storage.postgres.store import PostgresStore
 from tests.adapters.fakes.slack_api import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -32,7 +36,7 @@ from tests.adapters.fakes.slack_api import (
     slash_payload,
     visible_text,
 )
-from tests.e2e.process import START_TIMEOUT, BotProcess, Fakes, Launch
+from tests.e2e.process import START_TIMEOUT, WAIT, BotProcess, Fakes, Launch
 from tests.postgres import empty_database
 
 TA, TB = "TALPHA", "TBETA"
@@ -115,6 +119,21 @@ async def two(launch: Launch, fakes: Fakes, pg_url: str,
         yield webs[0], webs[1]
 
 
+async def _quiz_gone(bot: BotProcess, url: str, tenant: Tenant, channel: str) -> None:
+    """Wait until the quiz in ``channel`` is no longer stored (its process ended it). The
+    database notifies nobody, so it is asked again every 50 ms, within ``WAIT``."""
+    store = await PostgresStore.open(url, SystemClock(), max_size=1)
+    try:
+        for _ in range(int(WAIT / 0.05)):
+            if await store.load_quiz_session(tenant, channel) is None:
+                return
+            assert bot.proc.returncode is None, bot.stderr_text[-4000:]
+            await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+    raise AssertionError(f"the quiz in {channel} is still stored after {WAIT:.0f} s")
+
+
 def _tokens(fake: FakeSlack, mark: int, method: str | None = None) -> list[str]:
     """The tokens of the Web API calls since ``mark`` (of ``method``, if given)."""
     return [fake.token_of(c) for c in fake.calls[mark:]
@@ -122,7 +141,7 @@ def _tokens(fake: FakeSlack, mark: int, method: str | None = None) -> list[str]:
                                                                              "oauth.")))]
 
 
-async def test_two_processes_share_installs_states_and_uninstalls(two, fakes):
+async def test_two_processes_share_installs_states_and_uninstalls(two, fakes, pg_url):
     a, b = two
     fake = fakes.slack
 
@@ -165,14 +184,25 @@ async def test_two_processes_share_installs_states_and_uninstalls(two, fakes):
         await web.answers(TB)
     assert _tokens(fake, mark) == [token_b, token_b]
 
+    # A quiz runs in A for workspace 1: its question is posted with the workspace's token.
+    await a.command(TA, "/quiz start questions:2 time:5", user="UA")
+    await a.bot.until(fake, lambda: fake.of("chat.postMessage"))
+    assert _tokens(fake, mark, "chat.postMessage") == [token_a]
+
     # Uninstalled, as delivered to B: A stops workspace 1 too, without a restart.
     fake.revoke(TA)
+    mark = len(fake.calls)
     resp = await post_event(b.session, f"{b.base}/slack/events", TA, {"type": "app_uninstalled"})
     assert resp.status == 200
-    mark = len(fake.calls)
     for web in (a, b):
         await web.refuses(TA)
     assert _tokens(fake, mark) == []  # nothing at all was sent for workspace 1
+
+    # A's quiz timer comes round: the question cannot be posted, the quiz ends, and
+    # nothing of it reaches the workspace.
+    await a.bot.until(a.bot.output, lambda: a.bot.logged("could not post quiz question"))
+    await _quiz_gone(a.bot, pg_url, Tenant("slack", TA), "C1")
+    assert _tokens(fake, mark) == []
 
     # Workspace 2 keeps working in both, with its own token and no new check.
     for web in (a, b):
