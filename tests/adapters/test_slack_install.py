@@ -265,6 +265,23 @@ async def test_a_workspace_that_comes_back_is_checked_afresh(fake, tmp_path):
         assert fake.token_of(fake.of("chat.postMessage")[-1]) == new
 
 
+async def test_an_uninstall_handled_elsewhere_drops_the_remembered_authorization(fake, tmp_path):
+    """Another process (same database) removed the installation: this one answers "not
+    installed" at once and forgets what it remembered of the workspace."""
+    async with Installable(fake, tmp_path / "data", FakeClock()) as bot:
+        await bot.install(TA)
+        await bot.install(TB)
+        for team in (TA, TB):
+            await bot.command(team, "/framework role:ml-engineer")
+        cache = bot.adapter.authorize.authorize_result_cache
+        assert sorted(r.team_id for r in cache.values()) == [TA, TB]
+        assert await bot.app.store.delete_installation(Tenant("slack", TA))  # as B would
+        ack, key = await bot.command(TA, "/framework role:ml-engineer")
+        (reply,) = await fake.wait_for(f"response_url:{key}")
+        assert reply.data["text"] == NOT_INSTALLED
+        assert [r.team_id for r in cache.values()] == [TB]
+
+
 async def test_a_forged_or_replayed_state_is_refused(fake, tmp_path):
     async with Installable(fake, tmp_path / "data", FakeClock()) as bot:
         link, cookie = await bot.install_page()
