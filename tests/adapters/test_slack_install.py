@@ -27,11 +27,11 @@ from tests.adapters.fakes.slack_api import (
     CLIENT_SECRET,
     SIGNING_SECRET,
     FakeSlack,
+    ack_body,
     install_page,
     oauth_redirect,
     post_event,
-    post_form,
-    slash_payload,
+    send_command,
     visible_text,
 )
 
@@ -87,15 +87,10 @@ class Installable:
     async def command(self, team: str, text: str, *, user: str = "U1",
                       channel: str = "C1") -> tuple[dict[str, Any] | str, str]:
         """A slash command from ``team``: the acknowledgement, and its response_url key."""
-        command, _, rest = text.partition(" ")
-        payload = slash_payload(self.fake, command, rest, user=user, channel=channel,
-                                team=team)
-        resp = await post_form(self.session, f"{self.base}/slack/events", payload)
-        assert resp.status == 200, await resp.text()
+        resp, key = await send_command(self.session, f"{self.base}/slack/events", self.fake,
+                                       team, text, user=user, channel=channel)
         await self.adapter.drain(timeout=10)
-        body = await resp.text()
-        ack = await resp.json() if body.startswith("{") else body
-        return ack, payload["response_url"].rsplit("/", 1)[1]
+        return await ack_body(resp), key
 
     async def uninstall(self, team: str) -> None:
         self.fake.revoke(team)  # Slack revokes the tokens, then sends the event

@@ -29,11 +29,11 @@ from tests.adapters.fakes.slack_api import (
     CLIENT_SECRET,
     SIGNING_SECRET,
     FakeSlack,
+    ack_body,
     install_page,
     oauth_redirect,
     post_event,
-    post_form,
-    slash_payload,
+    send_command,
     visible_text,
 )
 from tests.e2e.process import START_TIMEOUT, WAIT, BotProcess, Fakes, Launch
@@ -54,14 +54,9 @@ class Web:
     async def command(self, team: str, text: str, *, user: str = "U1",
                       channel: str = "C1") -> tuple[dict[str, Any] | str, str]:
         """A slash command from ``team``: the acknowledgement, and its response_url key."""
-        command, _, rest = text.partition(" ")
-        payload = slash_payload(self.fake, command, rest, user=user, channel=channel,
-                                team=team)
-        resp = await post_form(self.session, f"{self.base}/slack/events", payload)
-        assert resp.status == 200, await resp.text()
-        body = await resp.text()
-        return (await resp.json() if body.startswith("{") else body,
-                payload["response_url"].rsplit("/", 1)[1])
+        resp, key = await send_command(self.session, f"{self.base}/slack/events", self.fake,
+                                       team, text, user=user, channel=channel)
+        return await ack_body(resp), key
 
     async def answers(self, team: str) -> None:
         """``/framework`` from ``team`` is answered in the acknowledgement."""

@@ -467,6 +467,24 @@ async def post_event(session: aiohttp.ClientSession, url: str, team: str,
     return await session.post(url, data=body.encode(), headers=headers)
 
 
+async def send_command(session: aiohttp.ClientSession, url: str, fake: FakeSlack, team: str,
+                       text: str, *, user: str = "U1",
+                       channel: str = "C1") -> tuple[aiohttp.ClientResponse, str]:
+    """A slash command typed in ``team`` (``text`` as typed), posted to the app at ``url``:
+    its HTTP response, and the key of its response_url."""
+    command, _, rest = text.partition(" ")
+    payload = slash_payload(fake, command, rest, user=user, channel=channel, team=team)
+    resp = await post_form(session, url, payload)
+    assert resp.status == 200, await resp.text()
+    return resp, payload["response_url"].rsplit("/", 1)[1]
+
+
+async def ack_body(resp: aiohttp.ClientResponse) -> dict[str, Any] | str:
+    """The acknowledgement's body: a message (JSON) or plain text (often empty)."""
+    body = await resp.text()
+    return await resp.json() if body.startswith("{") else body
+
+
 OAUTH_COOKIE = "slack-app-oauth-state"  # bolt's state cookie
 
 
