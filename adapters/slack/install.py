@@ -189,7 +189,8 @@ class CachedAuthorize(AsyncInstallationStoreAuthorize):
 
     bolt's own cache is keyed by token, so a rotated token is checked afresh; the
     installation is still looked up on every request, so an uninstall (here or in another
-    process) is seen at once. ``forget`` drops a workspace's entries on uninstall.
+    process) is seen at once. ``forget`` drops a workspace's entries on uninstall; a
+    request that finds no installation (removed by another process) drops them too.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -197,16 +198,19 @@ class CachedAuthorize(AsyncInstallationStoreAuthorize):
 
     async def __call__(self, **kwargs: Any) -> AuthorizeResult | None:
         result = await super().__call__(**kwargs)
-        if result is not None:  # an older token of the same workspace is stale now
+        if result is None:  # uninstalled, maybe through another process: forget it here too
+            gone = (kwargs.get("enterprise_id"), kwargs.get("team_id"))
+            self._drop(lambda t, r: (r.enterprise_id, r.team_id) == gone)
+        else:  # an older token of the same workspace is stale now
             token = result.bot_token or result.user_token
-            for other in [t for t, r in self.authorize_result_cache.items()
-                          if t != token and _same_workspace(r, result)]:
-                del self.authorize_result_cache[other]
+            self._drop(lambda t, r: t != token and _same_workspace(r, result))
         return result
 
     def forget(self, tenant: Tenant) -> None:
-        for token in [t for t, r in self.authorize_result_cache.items()
-                      if tenant.id in (r.team_id, r.enterprise_id)]:
+        self._drop(lambda t, r: tenant.id in (r.team_id, r.enterprise_id))
+
+    def _drop(self, stale: Callable[[str, AuthorizeResult], bool]) -> None:
+        for token in [t for t, r in self.authorize_result_cache.items() if stale(t, r)]:
             del self.authorize_result_cache[token]
 
 

@@ -7,8 +7,6 @@ state is refused."""
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -29,14 +27,15 @@ from tests.adapters.fakes.slack_api import (
     CLIENT_SECRET,
     SIGNING_SECRET,
     FakeSlack,
+    ack_body,
+    install_page,
+    oauth_redirect,
     post_event,
-    post_form,
-    slash_payload,
+    send_command,
     visible_text,
 )
 
 TA, TB = "TALPHA", "TBETA"
-COOKIE = "slack-app-oauth-state"
 
 
 class Installable:
@@ -68,21 +67,12 @@ class Installable:
         return f"http://127.0.0.1:{self.adapter.port}"
 
     async def install_page(self) -> tuple[str, str]:
-        """GET /slack/install: the "Add to Slack" link's query and the state cookie."""
-        resp = await self.session.get(f"{self.base}/slack/install")
-        assert resp.status == 200, await resp.text()
-        link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"',
-                         await resp.text())
-        assert link, await resp.text()
-        cookie = resp.headers["Set-Cookie"]
-        assert "Secure" in cookie and "HttpOnly" in cookie
-        return html.unescape(link.group(1)), cookie.split(";")[0].split("=", 1)[1]
+        """GET /slack/install: the "Add to Slack" link and the state cookie."""
+        link, _, cookie = await install_page(self.session, self.base)
+        return link, cookie
 
     async def redirect(self, code: str, state: str, cookie: str | None) -> aiohttp.ClientResponse:
-        headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie is not None else {}
-        query = urllib.parse.urlencode({"code": code, "state": state})
-        return await self.session.get(f"{self.base}/slack/oauth_redirect?{query}",
-                                      headers=headers)
+        return await oauth_redirect(self.session, self.base, code, state, cookie)
 
     async def install(self, team: str) -> str:
         """The whole install in ``team``; returns the bot token Slack handed out."""
@@ -97,15 +87,10 @@ class Installable:
     async def command(self, team: str, text: str, *, user: str = "U1",
                       channel: str = "C1") -> tuple[dict[str, Any] | str, str]:
         """A slash command from ``team``: the acknowledgement, and its response_url key."""
-        command, _, rest = text.partition(" ")
-        payload = slash_payload(self.fake, command, rest, user=user, channel=channel,
-                                team=team)
-        resp = await post_form(self.session, f"{self.base}/slack/events", payload)
-        assert resp.status == 200, await resp.text()
+        resp, key = await send_command(self.session, f"{self.base}/slack/events", self.fake,
+                                       team, text, user=user, channel=channel)
         await self.adapter.drain(timeout=10)
-        body = await resp.text()
-        ack = await resp.json() if body.startswith("{") else body
-        return ack, payload["response_url"].rsplit("/", 1)[1]
+        return await ack_body(resp), key
 
     async def uninstall(self, team: str) -> None:
         self.fake.revoke(team)  # Slack revokes the tokens, then sends the event
@@ -273,6 +258,23 @@ async def test_a_workspace_that_comes_back_is_checked_afresh(fake, tmp_path):
         assert fake.token_of(check) == new != old
         assert (await bot.adapter.deliver(TA, "C1", Response(title="back"))).ok
         assert fake.token_of(fake.of("chat.postMessage")[-1]) == new
+
+
+async def test_an_uninstall_handled_elsewhere_drops_the_remembered_authorization(fake, tmp_path):
+    """Another process (same database) removed the installation: this one answers "not
+    installed" at once and forgets what it remembered of the workspace."""
+    async with Installable(fake, tmp_path / "data", FakeClock()) as bot:
+        await bot.install(TA)
+        await bot.install(TB)
+        for team in (TA, TB):
+            await bot.command(team, "/framework role:ml-engineer")
+        cache = bot.adapter.authorize.authorize_result_cache
+        assert sorted(r.team_id for r in cache.values()) == [TA, TB]
+        assert await bot.app.store.delete_installation(Tenant("slack", TA))  # as B would
+        ack, key = await bot.command(TA, "/framework role:ml-engineer")
+        (reply,) = await fake.wait_for(f"response_url:{key}")
+        assert reply.data["text"] == NOT_INSTALLED
+        assert [r.team_id for r in cache.values()] == [TB]
 
 
 async def test_a_forged_or_replayed_state_is_refused(fake, tmp_path):

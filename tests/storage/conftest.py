@@ -16,7 +16,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.storage import AnswerRecord, Store
 from bot.storage.postgres.store import PostgresStore
-from tests.conftest import empty_database as _empty_database
+from tests.postgres import empty_database
 
 HERE = Path(__file__).parent
 PYTHON = sys.executable
@@ -105,7 +105,7 @@ async def backend(request, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ba
     url = None
     if request.param == "postgres":
         url = request.getfixturevalue("pg_url")
-        await _empty_database(url)
+        await empty_database(url)
     b = Backend(request.param, clock, tmp_path / "data", url)
     yield b
     for store in b.opened:
@@ -115,7 +115,7 @@ async def backend(request, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ba
 @pytest.fixture
 async def pg(pg_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Backend]:
     """PostgreSQL alone (tests of what only a shared database does), emptied first."""
-    await _empty_database(pg_url)
+    await empty_database(pg_url)
     b = Backend("postgres", clock, tmp_path / "unused", pg_url)
     yield b
     for store in b.opened:

@@ -467,6 +467,50 @@ async def post_event(session: aiohttp.ClientSession, url: str, team: str,
     return await session.post(url, data=body.encode(), headers=headers)
 
 
+async def send_command(session: aiohttp.ClientSession, url: str, fake: FakeSlack, team: str,
+                       text: str, *, user: str = "U1",
+                       channel: str = "C1") -> tuple[aiohttp.ClientResponse, str]:
+    """A slash command typed in ``team`` (``text`` as typed), posted to the app at ``url``:
+    its HTTP response, and the key of its response_url."""
+    command, _, rest = text.partition(" ")
+    payload = slash_payload(fake, command, rest, user=user, channel=channel, team=team)
+    resp = await post_form(session, url, payload)
+    assert resp.status == 200, await resp.text()
+    return resp, payload["response_url"].rsplit("/", 1)[1]
+
+
+async def ack_body(resp: aiohttp.ClientResponse) -> dict[str, Any] | str:
+    """The acknowledgement's body: a message (JSON) or plain text (often empty)."""
+    body = await resp.text()
+    return await resp.json() if body.startswith("{") else body
+
+
+OAUTH_COOKIE = "slack-app-oauth-state"  # bolt's state cookie
+
+
+async def install_page(session: aiohttp.ClientSession, base: str) -> tuple[str, str, str]:
+    """GET /slack/install of the app at ``base``: the "Add to Slack" link, the state it
+    carries and the state cookie's value."""
+    resp = await session.get(f"{base}/slack/install")
+    assert resp.status == 200, await resp.text()
+    link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"',
+                     await resp.text())
+    assert link, await resp.text()
+    cookie = resp.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    url = html.unescape(link.group(1))
+    state = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["state"][0]
+    return url, state, cookie.split(";")[0].split("=", 1)[1]
+
+
+async def oauth_redirect(session: aiohttp.ClientSession, base: str, code: str, state: str,
+                         cookie: str | None) -> aiohttp.ClientResponse:
+    """Slack sending the installer's browser back to /slack/oauth_redirect at ``base``."""
+    headers = {"Cookie": f"{OAUTH_COOKIE}={cookie}"} if cookie is not None else {}
+    query = urllib.parse.urlencode({"code": code, "state": state})
+    return await session.get(f"{base}/slack/oauth_redirect?{query}", headers=headers)
+
+
 def action_form(payload: dict[str, Any]) -> dict[str, str]:
     return {"payload": json.dumps(payload)}
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.digests.service import job_id
-from tests.conftest import empty_database
+from tests.postgres import empty_database
 
 from .conftest import TENANT, Platform, World
 

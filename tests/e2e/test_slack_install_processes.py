@@ -1,0 +1,214 @@
+"""Slack installed by any workspace, behind two web processes on one PostgreSQL database.
+
+Two real ``framework-coach run`` processes (A and B) in Slack's HTTP OAuth mode, each on
+its own OS-chosen port, share one database and the loopback fake of Slack. The install
+page served by A is completed on B (the state A issued is accepted by B, and refused by
+either when replayed); an installation made through one process is used by the other at
+once, with the workspace's own token; an uninstall handled by B stops the workspace in A
+too, while the other workspace keeps working in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.slack.install import NOT_INSTALLED
+from bot.clock import SystemClock
+from bot.storage import Tenant
+from bot.storage.postgres.store import PostgresStore
+from tests.adapters.fakes.slack_api import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SIGNING_SECRET,
+    FakeSlack,
+    ack_body,
+    install_page,
+    oauth_redirect,
+    post_event,
+    send_command,
+    visible_text,
+)
+from tests.e2e.process import START_TIMEOUT, WAIT, BotProcess, Fakes, Launch
+from tests.postgres import empty_database
+
+TA, TB = "TALPHA", "TBETA"
+LISTENING = re.compile(r"^Slack: HTTP mode, listening on [^:]+:(\d+)/slack/events$")
+
+
+class Web:
+    """One bot process as Slack and browsers reach it: its HTTP base URL."""
+
+    def __init__(self, bot: BotProcess, port: int, session: aiohttp.ClientSession,
+                 fake: FakeSlack) -> None:
+        self.bot, self.base, self.session, self.fake = bot, f"http://127.0.0.1:{port}", \
+            session, fake
+
+    async def command(self, team: str, text: str, *, user: str = "U1",
+                      channel: str = "C1") -> tuple[dict[str, Any] | str, str]:
+        """A slash command from ``team``: the acknowledgement, and its response_url key."""
+        resp, key = await send_command(self.session, f"{self.base}/slack/events", self.fake,
+                                       team, text, user=user, channel=channel)
+        return await ack_body(resp), key
+
+    async def answers(self, team: str) -> None:
+        """``/framework`` from ``team`` is answered in the acknowledgement."""
+        ack, _ = await self.command(team, "/framework role:ml-engineer")
+        assert isinstance(ack, dict) and "PyTorch" in visible_text(ack), ack
+
+    async def refuses(self, team: str) -> None:
+        """A command from ``team`` gets the "not installed" answer, and nothing else."""
+        ack, key = await self.command(team, "/framework role:ml-engineer")
+        assert ack == ""
+        (reply,) = await self.bot.until(self.fake, lambda: self.fake.of(f"response_url:{key}"))
+        assert reply.data["text"] == NOT_INSTALLED
+
+
+def _unused_port() -> int:
+    """A loopback port the OS chose and nobody holds now (PORT=0 is not a setting)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _serve(launch: Launch, data_dir: Path, env: dict[str, str]) -> tuple[BotProcess, int]:
+    """Start a bot listening on an unused port; should another program take that port
+    between the choice and the bind, a new one is chosen (never a guess that can fail)."""
+    for _ in range(5):
+        port = _unused_port()
+        bot = await launch(data_dir, connect=False, env={**env, "PORT": str(port)})
+        try:
+            await bot.until(bot.output, lambda b=bot: b.logged("running: "), START_TIMEOUT)
+        except AssertionError:
+            if bot.proc.returncode is None or "in use" not in bot.stderr_text:
+                raise
+            continue
+        (line,) = bot.logged("Slack: HTTP mode, listening on")
+        assert LISTENING.match(line) and line.endswith(f":{port}/slack/events"), line
+        return bot, port
+    raise AssertionError("no free loopback port in 5 tries")
+
+
+@pytest.fixture
+async def two(launch: Launch, fakes: Fakes, pg_url: str,
+              tmp_path: Path) -> AsyncIterator[tuple[Web, Web]]:
+    """Processes A and B, installable, on one fresh database; Slack knows no token yet."""
+    await empty_database(pg_url)
+    fakes.slack.tokens.clear()
+    env = {"DATABASE_URL": pg_url, "SLACK_CLIENT_ID": CLIENT_ID,
+           "SLACK_CLIENT_SECRET": CLIENT_SECRET, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           # empty is "not set": Slack in OAuth mode over HTTP, no Discord
+           "SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "", "DISCORD_TOKEN": ""}
+    async with aiohttp.ClientSession() as session:
+        webs = []
+        for name in ("a", "b"):
+            bot, port = await _serve(launch, tmp_path / name, env)
+            webs.append(Web(bot, port, session, fakes.slack))
+        yield webs[0], webs[1]
+
+
+async def _quiz_gone(bot: BotProcess, url: str, tenant: Tenant, channel: str) -> None:
+    """Wait until the quiz in ``channel`` is no longer stored (its process ended it). The
+    database notifies nobody, so it is asked again every 50 ms, within ``WAIT``."""
+    store = await PostgresStore.open(url, SystemClock(), max_size=1)
+    try:
+        for _ in range(int(WAIT / 0.05)):
+            if await store.load_quiz_session(tenant, channel) is None:
+                return
+            assert bot.proc.returncode is None, bot.stderr_text[-4000:]
+            await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+    raise AssertionError(f"the quiz in {channel} is still stored after {WAIT:.0f} s")
+
+
+def _tokens(fake: FakeSlack, mark: int, method: str | None = None) -> list[str]:
+    """The tokens of the Web API calls since ``mark`` (of ``method``, if given)."""
+    return [fake.token_of(c) for c in fake.calls[mark:]
+            if (c.method == method if method else not c.method.startswith(("response_url:",
+                                                                             "oauth.")))]
+
+
+async def test_two_processes_share_installs_states_and_uninstalls(two, fakes, pg_url):
+    a, b = two
+    fake = fakes.slack
+
+    # Not installed yet: A says so (and remembers nothing about it).
+    await a.refuses(TA)
+
+    # The install page is served by A, the OAuth redirect lands on B.
+    _, state, cookie = await install_page(a.session, a.base)
+    resp = await oauth_redirect(b.session, b.base, fake.grant(TA), state, cookie)
+    assert resp.status == 200, await resp.text()
+    (exchange,) = fake.of("oauth.v2.access")
+    token_a = exchange.reply["access_token"]
+    assert fake.tokens == {token_a: TA}
+
+    # The same state again is refused by either process; no code is exchanged.
+    for web in (a, b):
+        replayed = await oauth_redirect(web.session, web.base, fake.grant(TB), state, cookie)
+        assert replayed.status == 401, web.base
+    assert len(fake.of("oauth.v2.access")) == 1
+
+    # The second workspace installs the other way round: page from B, redirect on A.
+    _, state_b, cookie_b = await install_page(b.session, b.base)
+    resp = await oauth_redirect(a.session, a.base, fake.grant(TB), state_b, cookie_b)
+    assert resp.status == 200, await resp.text()
+    token_b = fake.of("oauth.v2.access")[1].reply["access_token"]
+    assert token_b != token_a
+
+    # Workspace 1's commands to A (which refused it before the install) and to B both
+    # carry its token: each process checked it once with auth.test, then remembered it.
+    mark = len(fake.calls)
+    for web in (a, b, a, b):
+        await web.answers(TA)
+    assert _tokens(fake, mark) == [token_a, token_a]
+    fake.users["UA"] = {"id": "UA", "is_admin": True}
+    for web in (a, b):  # a manager check asks Slack with the workspace's token
+        await web.command(TA, "/digest status", user="UA")
+    assert _tokens(fake, mark, "users.info") == [token_a, token_a]
+    mark = len(fake.calls)
+    for web in (a, b):
+        await web.answers(TB)
+    assert _tokens(fake, mark) == [token_b, token_b]
+
+    # A quiz runs in A for workspace 1: its question is posted with the workspace's token.
+    await a.command(TA, "/quiz start questions:2 time:5", user="UA")
+    await a.bot.until(fake, lambda: fake.of("chat.postMessage"))
+    assert _tokens(fake, mark, "chat.postMessage") == [token_a]
+
+    # Uninstalled, as delivered to B: A stops workspace 1 too, without a restart.
+    fake.revoke(TA)
+    mark = len(fake.calls)
+    resp = await post_event(b.session, f"{b.base}/slack/events", TA, {"type": "app_uninstalled"})
+    assert resp.status == 200
+    for web in (a, b):
+        await web.refuses(TA)
+    assert _tokens(fake, mark) == []  # nothing at all was sent for workspace 1
+
+    # A's quiz timer comes round: the question cannot be posted, the quiz ends, and
+    # nothing of it reaches the workspace.
+    await a.bot.until(a.bot.output, lambda: a.bot.logged("could not post quiz question"))
+    await _quiz_gone(a.bot, pg_url, Tenant("slack", TA), "C1")
+    assert _tokens(fake, mark) == []
+
+    # Workspace 2 keeps working in both, with its own token and no new check.
+    for web in (a, b):
+        await web.answers(TB)
+    assert _tokens(fake, mark) == []
+
+    # Workspace 1 comes back through A; B uses the new token at once.
+    _, state, cookie = await install_page(b.session, b.base)
+    resp = await oauth_redirect(a.session, a.base, fake.grant(TA), state, cookie)
+    assert resp.status == 200, await resp.text()
+    new = fake.of("oauth.v2.access")[-1].reply["access_token"]
+    mark = len(fake.calls)
+    await b.answers(TA)
+    assert _tokens(fake, mark) == [new] and new != token_a
