@@ -166,7 +166,15 @@ class Registry:
                         f"{shown} did not expect the words '{user_text(' '.join(leftover))}'.",
                         example=target.example,
                     )
-                options[key] = f"{options[key]} {word}"
+                options[key] = f"{options[key]} {word}".strip()
+        for key, value in options.items():
+            if not value:
+                option = target.option(key)
+                example = target.example
+                if f" {key}:" not in example and option and option.example:
+                    example = f"{example} {key}:{option.example}"
+                return ParseError(f"The option '{key}' has no value after the ':'.",
+                                  example=example)
         missing = [o.name for o in target.options if o.required and o.name not in options]
         if missing:
             return ParseError(

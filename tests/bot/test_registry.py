@@ -11,7 +11,8 @@ async def _noop(request, core):
 
 FRAMEWORK = CommandSpec(
     name="framework", description="d", example="/framework role:mle", handler=_noop,
-    options=(OptionSpec("role", "r"), OptionSpec("goal", "g")), positional=("role",),
+    options=(OptionSpec("role", "r"), OptionSpec("goal", "g", example="research")),
+    positional=("role",),
 )
 COMPARE = CommandSpec(
     name="compare", description="d", example="/compare a:x b:y", handler=_noop,
@@ -62,6 +63,15 @@ def test_duplicate_option_missing_required_and_stray_words():
     assert "given twice" in bind("/framework role:a role:b").message
     assert "needs the option 'b'" in bind("/compare a:pytorch").message
     assert "did not expect" in bind("/quiz stop now").message
+
+
+def test_an_option_without_a_value_is_shown_with_a_real_one():
+    problem = bind("/framework goal:")
+    assert isinstance(problem, ParseError) and "'goal' has no value" in problem.message
+    assert problem.example == "/framework role:mle goal:research"  # with the option's example
+    assert bind("/quiz start topic:").example == "/quiz start topic:jax"  # the command's
+    # A space after the ':' is forgiven: the words that follow are the value.
+    assert dict(bind("/framework role: ml engineer").options) == {"role": "ml engineer"}
 
 
 def test_unknown_command_suggests_the_closest():
