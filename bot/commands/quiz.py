@@ -110,7 +110,8 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
     if not questions:
         return error("No questions match", "Try another topic or difficulty.", "/quiz start")
     await manager.start(ctx, questions, seconds, topic)
-    about = f"{len(questions)} questions" + (f" on {topic}" if topic else "")
+    about = f"{len(questions)} question{'s' if len(questions) != 1 else ''}" + (
+        f" on {topic}" if topic else "")
     if difficulty:
         about += f", {render.DIFFICULTY[difficulty]}"
     return Response(

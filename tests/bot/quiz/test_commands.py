@@ -161,6 +161,9 @@ async def test_start_checks_its_options_and_says_how_to_fix_them(world):
     for good in ("/quiz start questions:1 time:5", "/quiz start questions:30 time:120"):
         started = await world.say(good, channel=good[-3:])
         assert not started.is_error, good
+    assert started.title == "Quiz starting: 30 questions, 120 s each"
+    one = await world.say("/quiz start questions:1 time:5", channel="one")
+    assert one.title == "Quiz starting: 1 question, 5 s each"  # not "1 questions"
 
 
 def _questions(start: int, count: int) -> str:
