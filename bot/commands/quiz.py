@@ -183,7 +183,8 @@ async def leaderboard(request: Request, core: Core, manager: QuizManager) -> Res
                         sections=(Section("No scores yet. Start a quiz with /quiz start."),))
     lines = [
         f"{i}. {user_text(e.user_name or e.user_id)}: {e.points} pts · {acc:.0%} right "
-        f"({e.correct}/{e.answered}) · {wins} wins · {games} games"
+        f"({e.correct}/{e.answered}) · {wins} win{'s' if wins != 1 else ''} · {games} game"
+        f"{'s' if games != 1 else ''}"
         for i, (e, acc, wins, games) in enumerate(rows[:25], 1)
     ]
     return Response(

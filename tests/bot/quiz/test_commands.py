@@ -31,6 +31,7 @@ async def test_leaderboard_scopes_periods_and_sorts(world):
     channel = await world.say("/quiz leaderboard")
     body = channel.sections[0].body
     assert body.index("Ann") < body.index("Bob") and "Cy" not in body
+    assert "· 1 win · 1 game" in body and "· 0 wins · 0 games" in body  # not "1 wins"
     server = await world.say("/quiz leaderboard scope:server")
     assert server.sections[0].body.startswith("1. Cy")
     week = await world.say("/quiz leaderboard scope:server period:week")

@@ -326,6 +326,7 @@ async def test_nobody_wins_a_game_nobody_scored_in(world):
     await world.clock.advance(REVEAL_PAUSE)
     final = (await world.recorder.wait_posts(3))[2]
     assert final.title == "Quiz over" and "win" not in final.title
+    assert final.footer.startswith("1 question ·")  # not "1 questions"
     bob = await world.store.user_stats(TENANT, "bob")
     assert (bob.games_played, bob.games_won, bob.points) == (1, 0, 0)
 
