@@ -120,9 +120,9 @@ def final_message(session: QuizSession, stopped: bool) -> Response:
             title="Quiz over",
             sections=(Section("Nobody answered this time. Start another with /quiz start."),),
         )
-    podium = "\n".join(
-        f"{MEDALS[i]} {who(p)}: {p.points} pts" for i, p in enumerate(ranked[:3])
-    )
+    podium = "\n".join(  # a medal needs points: 0 wins nothing
+        f"{MEDALS[i]} {who(p)}: {p.points} pts" for i, p in enumerate(ranked[:3]) if p.points
+    ) or "Nobody scored this time."
     fields = tuple(
         FieldItem(
             who(p),
