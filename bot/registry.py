@@ -199,9 +199,12 @@ class Registry:
         shown = f"/{spec.name_on(platform)}"
         if word is None:
             return ParseError(f"{shown} needs one of: {names}.", example=spec.example)
+        hint = Matcher({s.name: () for s in spec.subcommands}).closest(word)
+        meant = spec.subcommand(hint) if hint else None
+        did_you = f" Did you mean '{hint}'?" if meant else ""
         return ParseError(
-            f"{shown} has no subcommand '{user_text(word)}'. Choose one of: {names}.",
-            example=spec.example,
+            f"{shown} has no subcommand '{user_text(word)}'.{did_you} Choose one of: {names}.",
+            example=meant.example if meant else spec.example,
         )
 
 

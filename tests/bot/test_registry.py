@@ -83,6 +83,8 @@ def test_unknown_command_suggests_the_closest():
 def test_subcommand_missing_or_unknown_lists_the_choices():
     assert "start | stop" in bind("/quiz").message
     assert "no subcommand 'begin'" in unmark(bind("/quiz begin").message)
+    typo = bind("/quiz sto")
+    assert "Did you mean 'stop'?" in unmark(typo.message) and typo.example == "/quiz stop"
 
 
 def test_platform_names_map_back_to_the_command():
