@@ -35,8 +35,9 @@ LETTERS = string.ascii_uppercase
 HELP = """Console commands:
   /help                 every bot command
   :as NAME              speak as another person, as a channel member
-  :as NAME admin        speak as a channel manager: the one who may subscribe the
-                        channel to digests, import quiz questions or stop others' quizzes
+  :as NAME admin        speak as a channel manager: the one who may subscribe
+                        the channel to digests, import quiz questions or stop
+                        others' quizzes
   :in #CHANNEL          move to another channel
   :who                  who and where you are
   A, B, C …             press that button on the latest message here
@@ -249,7 +250,7 @@ class ConsoleAdapter:
         _enable_history()
         await self.start()
         self.console.print(
-            "framework-coach console. Try /framework role:ml-engineer, or /help. "
+            "framework-coach console. Try /framework role:ml-engineer, or /help.\n"
             "Type :help for console commands.", style="bold"
         )
         if self.log_file:

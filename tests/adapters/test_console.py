@@ -121,6 +121,20 @@ async def test_a_post_while_the_prompt_waits_starts_on_its_own_line(core):
     assert out.rstrip().endswith("you@#general>")  # asked again below the post
 
 
+async def test_the_welcome_and_console_help_fit_an_80_column_terminal(core):
+    from adapters.console import HELP
+
+    buffer = io.StringIO()
+    adapter = ConsoleAdapter(core, console=Console(file=buffer, width=80, no_color=True,
+                                                   color_system=None))
+    lines = iter([":help", ":quit"])
+    await adapter.run(read=lambda prompt: next(lines))
+    out = buffer.getvalue()
+    for line in HELP.splitlines():
+        assert line in out.splitlines()  # each line whole: nothing wrapped mid-sentence
+    assert "Type :help for console commands." in out.splitlines()
+
+
 async def test_a_private_answer_says_who_can_see_it(harness):
     await harness.adapter.handle_line("/quiz review")
     assert "#general · only you can see this" in harness.buffer.getvalue()
