@@ -97,7 +97,7 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
         found = DIFFICULTIES.resolve(request.option("difficulty") or "")
         if not isinstance(found, Match):
             return error("Unknown difficulty", "Use easy, medium or hard (or 1, 2, 3).",
-                         "/quiz start difficulty:easy")
+                         f"/quiz start {f'topic:{topic} ' if topic else ''}difficulty:easy")
         difficulty = int(found.key)
     count = _number(request.option("questions"), 10, 1, MAX_QUESTIONS)
     seconds = _number(request.option("time"), 20, MIN_SECONDS, MAX_SECONDS)

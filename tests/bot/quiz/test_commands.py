@@ -148,6 +148,8 @@ async def test_start_checks_its_options_and_says_how_to_fix_them(world):
     cases = {
         "/quiz start topic:cooking": ("Unknown topic", "/quiz start topic:jax"),
         "/quiz start difficulty:extreme": ("Unknown difficulty", "easy, medium or hard"),
+        "/quiz start topic:keras difficulty:extreme": (
+            "Unknown difficulty", "/quiz start topic:keras difficulty:easy"),  # keeps the topic
         "/quiz start questions:0": ("Check the numbers", "0 is out of range: use 1 to 30."),
         "/quiz start questions:31": ("Check the numbers", "31 is out of range: use 1 to 30."),
         "/quiz start questions:ten": ("Check the numbers", "'ten' is not a whole number."),
