@@ -110,6 +110,7 @@ async def test_help_on_slack_uses_the_name_slack_allows(core, ctx):
     assert "/fc-help" in [s.heading for s in response.sections]
     assert "/help" not in [s.heading for s in response.sections]
     assert "slack reserves /help" in response.footer.lower()
+    assert "name:value" in response.footer  # Slack users type options: they need the syntax
 
 
 async def test_manager_only_commands_are_refused_to_others(core, ctx):
