@@ -35,8 +35,9 @@ LETTERS = string.ascii_uppercase
 HELP = """Console commands:
   /help                 every bot command
   :as NAME              speak as another person, as a channel member
-  :as NAME admin        speak as a channel manager: the one who may subscribe the
-                        channel to digests, import quiz questions or stop others' quizzes
+  :as NAME admin        speak as a channel manager: the one who may subscribe
+                        the channel to digests, import quiz questions or stop
+                        others' quizzes
   :in #CHANNEL          move to another channel
   :who                  who and where you are
   A, B, C …             press that button on the latest message here
@@ -109,6 +110,7 @@ class ConsoleAdapter:
         self.seat = _Seat()
         self._buttons: dict[str, tuple[Button, ...]] = {}
         self._running = False
+        self._prompt: str | None = None  # written by input(), which waits for a line
 
     # ------------------------------------------------------------------ contract
     async def start(self) -> None:
@@ -190,7 +192,10 @@ class ConsoleAdapter:
     def _show(self, response: Response, channel: str, audience: str | None) -> None:
         if response.buttons:
             self._buttons[channel] = response.buttons
-        where = f"#{channel}" + (f" · only {audience} sees this" if audience else "")
+        where = f"#{channel}" + (f" · only {audience} can see this" if audience else "")
+        waiting = self._prompt
+        if waiting is not None:
+            self.console.print()  # a post while the prompt waits starts on a line of its own
         self.console.print(Text(where, style="dim"))
         colour = self.core.colour(response.accent)
         self.console.print(render(response, colour=colour))
@@ -198,6 +203,8 @@ class ConsoleAdapter:
             saved = self._save(response.image)
             if saved is not None:
                 self.console.print(Text(f"Chart: {saved}", style="cyan"))
+        if waiting is not None:
+            self.console.print(Text(waiting), end="")  # and the prompt is asked again below
 
     def _save(self, image: Attachment) -> Path | None:
         """A terminal shows no pictures: the PNG goes under the data directory, named by
@@ -243,7 +250,7 @@ class ConsoleAdapter:
         _enable_history()
         await self.start()
         self.console.print(
-            "framework-coach console. Try /framework role:ml-engineer, or /help. "
+            "framework-coach console. Try /framework role:ml-engineer, or /help.\n"
             "Type :help for console commands.", style="bold"
         )
         if self.log_file:
@@ -251,7 +258,11 @@ class ConsoleAdapter:
         loop = asyncio.get_running_loop()
         while self._running:
             prompt = f"{self.seat.user}@#{self.seat.channel}> "
-            line = await _read_line(loop, read, prompt)
+            self._prompt = prompt
+            try:
+                line = await _read_line(loop, read, prompt)
+            finally:
+                self._prompt = None
             if line is None:
                 break
             await self.handle_line(line)

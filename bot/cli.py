@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--in", dest="channel", default="general", help="the channel")
     ask.add_argument("--width", type=int, default=100, help="output width in characters")
     ask.add_argument("--press", action="append", default=[], metavar="LETTER",
-                     help="then press this button of the answer (A, B, …); may be repeated")
+                     help="then press this button (A, B, …) of the latest answer with "
+                          "buttons; may be repeated, e.g. /framework --press A --press C")
     sub.add_parser("discord-invite", help="print the URL that adds the bot to a Discord server")
     trends = sub.add_parser("trends", help="trend data: `trends collect` fetches it now")
     trends.add_argument("what", choices=["collect", "hiring-sample"],
@@ -162,25 +163,25 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
     core = build_core(settings)
     context = Context(platform="console", user_id=args.user, user_name=args.user,
                       channel_id=args.channel.lstrip("#"), is_manager=True)
-    if _is_pure(core, args.text, context):
-        # A knowledge lookup: no need to lock and load the data directory.
+    # A knowledge lookup needs no lock on the data directory; a press may (it can start a quiz).
+    pure = not args.press and _is_pure(core, args.text, context)
+    app = None if pure else await open_app(settings, require_store=False, core=core)
+    try:
         response = await core.handle_text(args.text, context)
-    else:
-        app = await open_app(settings, require_store=False, core=core)
-        try:
-            response = await core.handle_text(args.text, context)
-        finally:
+        out = Console(width=args.width, stderr=response.is_error, highlight=False)
+        out.print(render(response, colour=core.colour(response.accent)))
+        buttons = response.buttons
+        for letter in args.press:
+            index = LETTERS.find(letter.strip().upper()) if len(letter.strip()) == 1 else -1
+            if not 0 <= index < len(buttons):
+                Console(stderr=True).print(f"There is no button {letter} on that answer.")
+                return EXIT_USAGE
+            pressed = await core.press(buttons[index].id, context)
+            out.print(render(pressed, colour=core.colour(pressed.accent)))
+            buttons = pressed.buttons or buttons  # the next press follows a new set of buttons
+    finally:
+        if app is not None:
             await app.close()
-    out = Console(width=args.width, stderr=response.is_error, highlight=False)
-    out.print(render(response, colour=core.colour(response.accent)))
-    buttons = response.buttons
-    for letter in args.press:
-        index = LETTERS.find(letter.strip().upper()) if len(letter.strip()) == 1 else -1
-        if not 0 <= index < len(buttons):
-            Console(stderr=True).print(f"There is no button {letter} on that answer.")
-            return EXIT_USAGE
-        pressed = await core.press(buttons[index].id, context)
-        out.print(render(pressed, colour=core.colour(pressed.accent)))
     return EXIT_USAGE if response.is_error else 0
 
 

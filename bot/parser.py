@@ -97,13 +97,9 @@ def parse(text: str) -> ParsedCommand | ParseError:
         match = _OPTION.match(token)
         if match and not token.startswith(("http://", "https://")):
             key = match.group(1).lower().replace("-", "_")
-            value = match.group(2).strip()
-            if not value:
-                return ParseError(
-                    f"The option '{key}' has no value after the ':'.",
-                    example=f"/{name} {key}:value",
-                )
-            options.append((key, value))
+            # An empty value may be followed by its words ("role: ml engineer"); the
+            # registry refuses one that stays empty, with a real example.
+            options.append((key, match.group(2).strip()))
         elif token:
             words.append(token)
             after.append(options[-1][0] if options else None)

@@ -166,7 +166,15 @@ class Registry:
                         f"{shown} did not expect the words '{user_text(' '.join(leftover))}'.",
                         example=target.example,
                     )
-                options[key] = f"{options[key]} {word}"
+                options[key] = f"{options[key]} {word}".strip()
+        for key, value in options.items():
+            if not value:
+                option = target.option(key)
+                example = target.example
+                if f" {key}:" not in example and option and option.example:
+                    example = f"{example} {key}:{option.example}"
+                return ParseError(f"The option '{key}' has no value after the ':'.",
+                                  example=example)
         missing = [o.name for o in target.options if o.required and o.name not in options]
         if missing:
             return ParseError(
@@ -191,9 +199,12 @@ class Registry:
         shown = f"/{spec.name_on(platform)}"
         if word is None:
             return ParseError(f"{shown} needs one of: {names}.", example=spec.example)
+        hint = Matcher({s.name: () for s in spec.subcommands}).closest(word)
+        meant = spec.subcommand(hint) if hint else None
+        did_you = f" Did you mean '{hint}'?" if meant else ""
         return ParseError(
-            f"{shown} has no subcommand '{user_text(word)}'. Choose one of: {names}.",
-            example=spec.example,
+            f"{shown} has no subcommand '{user_text(word)}'.{did_you} Choose one of: {names}.",
+            example=meant.example if meant else spec.example,
         )
 
 

@@ -8,6 +8,7 @@ sources).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.commands._shared import bullets, framework_choices, recommender, unknown_value
@@ -83,12 +84,16 @@ async def handle(request: Request, core: Core) -> Response:
     rec = recommender(core)
     picked: list[Framework] = []
     for option in ("a", "b"):
-        fw = rec.resolve_framework(option, request.option(option) or "")
+        fw = rec.resolve_framework("framework", request.option(option) or "")
         if isinstance(fw, UnknownValue):
             other = "b" if option == "a" else "a"
-            return unknown_value(
-                fw, f"/compare {option}:{{value}} {other}:{request.option(other) or 'tensorflow'}"
-            )
+            typed = request.option(other) or "tensorflow"
+            known = rec.resolve_framework(other, typed)
+            # Never suggest comparing the other framework with itself.
+            fw = replace(fw, suggestions=tuple(
+                s for s in fw.suggestions if isinstance(known, UnknownValue) or s != known.id))
+            pair = {option: "{value}", other: typed}
+            return unknown_value(fw, f"/compare a:{pair['a']} b:{pair['b']}")
         picked.append(fw)
     a, b = picked
     if a.id == b.id:

@@ -65,10 +65,10 @@ def role_menu(core: Core) -> Response:
         if roles:
             lines = bullets([f"{r.id}: {r.hint}" for r in roles])
             sections.append(Section(lines, heading=group.title))
-    dims = " ".join(
+    dims = bullets([
         f"{d.id}:{'|'.join(o.id for o in d.options)}" for d in knowledge.dimensions.values()
-    )
-    sections.append(Section(f"Add any of {dims}", heading="Tailor the answer"))
+    ])
+    sections.append(Section(f"Add any of:\n{dims}", heading="Tailor the answer"))
     return Response(
         title="Which framework should you learn? Pick your role",
         sections=tuple(sections),

@@ -24,7 +24,7 @@ async def handle(request: Request, core: Core) -> Response:
                                      for sub in spec.subcommands)]
         # The example heads the entry: it names the command and shows it in use.
         sections.append(Section("\n".join(lines), heading=example))
-    footer = " ".join(renamed) or "Options go as name:value; quotes keep spaces together."
+    footer = " ".join([*renamed, "Options go as name:value; quotes keep spaces together."])
     return Response(
         title="framework-coach commands",
         sections=tuple(sections),

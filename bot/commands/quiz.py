@@ -97,7 +97,7 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
         found = DIFFICULTIES.resolve(request.option("difficulty") or "")
         if not isinstance(found, Match):
             return error("Unknown difficulty", "Use easy, medium or hard (or 1, 2, 3).",
-                         "/quiz start difficulty:easy")
+                         f"/quiz start {f'topic:{topic} ' if topic else ''}difficulty:easy")
         difficulty = int(found.key)
     count = _number(request.option("questions"), 10, 1, MAX_QUESTIONS)
     seconds = _number(request.option("time"), 20, MIN_SECONDS, MAX_SECONDS)
@@ -110,7 +110,8 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
     if not questions:
         return error("No questions match", "Try another topic or difficulty.", "/quiz start")
     await manager.start(ctx, questions, seconds, topic)
-    about = f"{len(questions)} questions" + (f" on {topic}" if topic else "")
+    about = f"{len(questions)} question{'s' if len(questions) != 1 else ''}" + (
+        f" on {topic}" if topic else "")
     if difficulty:
         about += f", {render.DIFFICULTY[difficulty]}"
     return Response(
@@ -182,7 +183,8 @@ async def leaderboard(request: Request, core: Core, manager: QuizManager) -> Res
                         sections=(Section("No scores yet. Start a quiz with /quiz start."),))
     lines = [
         f"{i}. {user_text(e.user_name or e.user_id)}: {e.points} pts · {acc:.0%} right "
-        f"({e.correct}/{e.answered}) · {wins} wins · {games} games"
+        f"({e.correct}/{e.answered}) · {wins} win{'s' if wins != 1 else ''} · {games} game"
+        f"{'s' if games != 1 else ''}"
         for i, (e, acc, wins, games) in enumerate(rows[:25], 1)
     ]
     return Response(

@@ -120,9 +120,9 @@ def final_message(session: QuizSession, stopped: bool) -> Response:
             title="Quiz over",
             sections=(Section("Nobody answered this time. Start another with /quiz start."),),
         )
-    podium = "\n".join(
-        f"{MEDALS[i]} {who(p)}: {p.points} pts" for i, p in enumerate(ranked[:3])
-    )
+    podium = "\n".join(  # a medal needs points: 0 wins nothing
+        f"{MEDALS[i]} {who(p)}: {p.points} pts" for i, p in enumerate(ranked[:3]) if p.points
+    ) or "Nobody scored this time."
     fields = tuple(
         FieldItem(
             who(p),
@@ -130,7 +130,8 @@ def final_message(session: QuizSession, stopped: bool) -> Response:
         )
         for p in ranked[:25]
     )
-    how = f"stopped after {asked} of {total} questions" if stopped else f"{total} questions"
+    noun = "question" if total == 1 else "questions"
+    how = f"stopped after {asked} of {total} {noun}" if stopped else f"{total} {noun}"
     winners = session.winners()
     title = (
         f"Quiz over: {' and '.join(who(w) for w in winners)} win{'s' if len(winners) == 1 else ''}!"

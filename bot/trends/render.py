@@ -129,7 +129,7 @@ def _figure_lines(f: Figures, digest: Digest) -> str:
         lines.append(f"{label}: {f.release.tag}{when}")
     if len(f.spark) > 1:
         what = "sample dates" if sample else f"{data.period_label}s"
-        lines.append(f"Last {len(f.spark)} {what}: {f.spark}")
+        lines.append(f"Downloads, last {len(f.spark)} {what}: {f.spark}")
     return "\n".join(lines)
 
 

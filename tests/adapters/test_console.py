@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
@@ -37,7 +38,7 @@ class ConsoleHarness:
         out = self.buffer.getvalue()
         header, _, body = out.partition("\n")
         only = header.split("only ", 1)
-        visible_to = only[1].removesuffix(" sees this").strip() if len(only) == 2 else None
+        visible_to = only[1].removesuffix(" can see this").strip() if len(only) == 2 else None
         buttons = self.adapter._buttons.get(channel, ()) if "[A]" in body else ()
         return [Seen(text=body, button_ids=tuple(b.id for b in buttons), visible_to=visible_to,
                      parts=(("plain", body),))]
@@ -100,6 +101,43 @@ async def test_interactive_loop_reads_until_eof(core):
     lines = iter(["/help", ":quit"])
     await adapter.run(read=lambda prompt: next(lines))
     assert "framework-coach commands" in buffer.getvalue()
+
+
+async def test_a_post_while_the_prompt_waits_starts_on_its_own_line(core):
+    buffer = io.StringIO()
+    adapter = ConsoleAdapter(core, console=Console(file=buffer, width=120, no_color=True,
+                                                   color_system=None))
+    loop = asyncio.get_running_loop()
+
+    def read(prompt: str) -> str:
+        buffer.write(prompt)  # as input() does, leaving the cursor after the prompt
+        posted = adapter.deliver("t1", "news", Response(title="Quiz question"))
+        asyncio.run_coroutine_threadsafe(posted, loop).result(timeout=30)
+        raise EOFError
+
+    await adapter.run(read=read)
+    out = buffer.getvalue()
+    assert "you@#general> \n#news\n" in out  # not "you@#general> #news"
+    assert out.rstrip().endswith("you@#general>")  # asked again below the post
+
+
+async def test_the_welcome_and_console_help_fit_an_80_column_terminal(core):
+    from adapters.console import HELP
+
+    buffer = io.StringIO()
+    adapter = ConsoleAdapter(core, console=Console(file=buffer, width=80, no_color=True,
+                                                   color_system=None))
+    lines = iter([":help", ":quit"])
+    await adapter.run(read=lambda prompt: next(lines))
+    out = buffer.getvalue()
+    for line in HELP.splitlines():
+        assert line in out.splitlines()  # each line whole: nothing wrapped mid-sentence
+    assert "Type :help for console commands." in out.splitlines()
+
+
+async def test_a_private_answer_says_who_can_see_it(harness):
+    await harness.adapter.handle_line("/quiz review")
+    assert "#general · only you can see this" in harness.buffer.getvalue()
 
 
 def test_a_comparison_is_a_table_with_aligned_columns():

@@ -130,3 +130,18 @@ def test_ask_can_press_a_button_of_the_answer():
     assert "what changed since the article" in result.stdout
     missing = run("ask", "/framework role:ml-engineer", "--press", "Z")
     assert missing.returncode == 2 and "no button Z" in missing.stderr
+
+
+def test_ask_can_press_a_button_that_needs_the_store(tmp_path: Path):
+    env = {"DATA_DIR": str(tmp_path / "data"), "TRENDS_COLLECT": "false"}
+    result = run("ask", "/trends", "--press", "A", env=env)  # "Quiz: <topic>, 5 questions"
+    assert result.returncode == 0, result.stderr
+    assert "Quiz starting: 5 questions" in result.stdout
+    assert "went wrong" not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_ask_presses_follow_the_latest_answer_with_buttons():
+    # The guided chooser: each step's buttons replace the last; the final card is a pick.
+    result = run("ask", "/framework", *["--press", "A"] * 3, "--press", "E")
+    assert result.returncode == 0, result.stderr
+    assert "Step 3 of 3" in result.stdout and "main pick" in result.stdout

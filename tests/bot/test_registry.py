@@ -11,7 +11,8 @@ async def _noop(request, core):
 
 FRAMEWORK = CommandSpec(
     name="framework", description="d", example="/framework role:mle", handler=_noop,
-    options=(OptionSpec("role", "r"), OptionSpec("goal", "g")), positional=("role",),
+    options=(OptionSpec("role", "r"), OptionSpec("goal", "g", example="research")),
+    positional=("role",),
 )
 COMPARE = CommandSpec(
     name="compare", description="d", example="/compare a:x b:y", handler=_noop,
@@ -64,6 +65,15 @@ def test_duplicate_option_missing_required_and_stray_words():
     assert "did not expect" in bind("/quiz stop now").message
 
 
+def test_an_option_without_a_value_is_shown_with_a_real_one():
+    problem = bind("/framework goal:")
+    assert isinstance(problem, ParseError) and "'goal' has no value" in problem.message
+    assert problem.example == "/framework role:mle goal:research"  # with the option's example
+    assert bind("/quiz start topic:").example == "/quiz start topic:jax"  # the command's
+    # A space after the ':' is forgiven: the words that follow are the value.
+    assert dict(bind("/framework role: ml engineer").options) == {"role": "ml engineer"}
+
+
 def test_unknown_command_suggests_the_closest():
     problem = bind("/framwork role:x")
     assert isinstance(problem, ParseError)
@@ -73,6 +83,8 @@ def test_unknown_command_suggests_the_closest():
 def test_subcommand_missing_or_unknown_lists_the_choices():
     assert "start | stop" in bind("/quiz").message
     assert "no subcommand 'begin'" in unmark(bind("/quiz begin").message)
+    typo = bind("/quiz sto")
+    assert "Did you mean 'stop'?" in unmark(typo.message) and typo.example == "/quiz stop"
 
 
 def test_platform_names_map_back_to_the_command():

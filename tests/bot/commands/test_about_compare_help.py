@@ -82,6 +82,18 @@ async def test_compare_positional_and_errors(core, ctx):
     assert missing.is_error and "needs the option 'b'" in missing.plain_text()
 
 
+@pytest.mark.parametrize("text", ["/compare a:jax b:caffe", "/compare a:caffe b:jax"])
+async def test_compare_unknown_framework_suggests_only_working_commands(core, ctx, text):
+    response = await core.handle_text(text, ctx)
+    assert response.is_error and response.title.startswith("Unknown framework:")
+    assert "is not a framework I know" in response.plain_text()
+    for button in response.buttons:
+        command = button.id.removeprefix("run:")
+        assert command.startswith("/compare a:")  # a then b, as typed and as in /help
+        answer = await core.handle_text(command, ctx)
+        assert not answer.is_error and "JAX" in answer.title  # never JAX against itself
+
+
 async def test_help_lists_every_command_with_an_example(core, ctx):
     response = await core.handle_text("/help", ctx)
     headings = [s.heading for s in response.sections]
@@ -98,6 +110,7 @@ async def test_help_on_slack_uses_the_name_slack_allows(core, ctx):
     assert "/fc-help" in [s.heading for s in response.sections]
     assert "/help" not in [s.heading for s in response.sections]
     assert "slack reserves /help" in response.footer.lower()
+    assert "name:value" in response.footer  # Slack users type options: they need the syntax
 
 
 async def test_manager_only_commands_are_refused_to_others(core, ctx):

@@ -127,6 +127,10 @@ async def test_no_options_lists_roles_grouped_with_hints(core, ctx, knowledge):
     for role in knowledge.roles.values():
         assert f"{role.id}: {role.hint}" in text
     assert response.buttons[0].id == "fwc:start"
+    # Each way to tailor the answer is a line of its own, so no value breaks across lines.
+    tailor = next(s.body for s in response.sections if s.heading == "Tailor the answer")
+    for dim in knowledge.dimensions.values():
+        assert f"\n• {dim.id}:{'|'.join(o.id for o in dim.options)}" in tailor
 
 
 @pytest.mark.parametrize("dimension", ["experience", "region", "goal"])

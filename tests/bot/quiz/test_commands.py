@@ -31,6 +31,7 @@ async def test_leaderboard_scopes_periods_and_sorts(world):
     channel = await world.say("/quiz leaderboard")
     body = channel.sections[0].body
     assert body.index("Ann") < body.index("Bob") and "Cy" not in body
+    assert "· 1 win · 1 game" in body and "· 0 wins · 0 games" in body  # not "1 wins"
     server = await world.say("/quiz leaderboard scope:server")
     assert server.sections[0].body.startswith("1. Cy")
     week = await world.say("/quiz leaderboard scope:server period:week")
@@ -147,6 +148,8 @@ async def test_start_checks_its_options_and_says_how_to_fix_them(world):
     cases = {
         "/quiz start topic:cooking": ("Unknown topic", "/quiz start topic:jax"),
         "/quiz start difficulty:extreme": ("Unknown difficulty", "easy, medium or hard"),
+        "/quiz start topic:keras difficulty:extreme": (
+            "Unknown difficulty", "/quiz start topic:keras difficulty:easy"),  # keeps the topic
         "/quiz start questions:0": ("Check the numbers", "0 is out of range: use 1 to 30."),
         "/quiz start questions:31": ("Check the numbers", "31 is out of range: use 1 to 30."),
         "/quiz start questions:ten": ("Check the numbers", "'ten' is not a whole number."),
@@ -161,6 +164,9 @@ async def test_start_checks_its_options_and_says_how_to_fix_them(world):
     for good in ("/quiz start questions:1 time:5", "/quiz start questions:30 time:120"):
         started = await world.say(good, channel=good[-3:])
         assert not started.is_error, good
+    assert started.title == "Quiz starting: 30 questions, 120 s each"
+    one = await world.say("/quiz start questions:1 time:5", channel="one")
+    assert one.title == "Quiz starting: 1 question, 5 s each"  # not "1 questions"
 
 
 def _questions(start: int, count: int) -> str:

@@ -326,6 +326,9 @@ async def test_nobody_wins_a_game_nobody_scored_in(world):
     await world.clock.advance(REVEAL_PAUSE)
     final = (await world.recorder.wait_posts(3))[2]
     assert final.title == "Quiz over" and "win" not in final.title
+    assert final.footer.startswith("1 question ·")  # not "1 questions"
+    assert "🥇" not in final.plain_text()  # no medal for 0 points in a game nobody won
+    assert "Nobody scored this time." in final.plain_text()
     bob = await world.store.user_stats(TENANT, "bob")
     assert (bob.games_played, bob.games_won, bob.points) == (1, 0, 0)
 

@@ -200,7 +200,7 @@ async def test_practice_in_the_console_with_letter_buttons(world):
     letter = "ABCDE"[right_position(world.manager.bank, asked.plain_text(), qid(world))]
     reply = await console.handle_line(letter.lower())
     assert asked is not None and reply is not None and reply.title == "Right!"
-    assert "only ann sees this" in buffer.getvalue() and "comes back in 1 day" in \
+    assert "only ann can see this" in buffer.getvalue() and "comes back in 1 day" in \
         buffer.getvalue().replace("\n", " ")
     nxt = await console.handle_line("a")  # the "Next review question" button
     assert nxt is not None and nxt.title == "Nothing due right now"

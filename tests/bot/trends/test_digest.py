@@ -52,6 +52,7 @@ async def test_live_digest_has_every_figure_and_names_no_missing_source(
     assert "JAX: downloads -1.7% against the week to 14 Nov 2026." in text
     assert "Downloads: 21.4M per week (-0.2%), 59% of the four" in text
     assert "the week to" in text and "sample" not in text.lower()
+    assert f"Downloads, last 8 weeks: {torch.spark}" in text  # says what the bars count
     assert "proxies for use" in text and digest.teaser is not None and digest.tip is not None
 
 
@@ -103,6 +104,7 @@ async def test_without_collected_data_the_sample_is_shown_with_its_label_and_dat
     assert "27,398 on 21 Mar 2024 (old: the sample's star ranking last listed JAX then)" in text
     assert [f.framework for f in digest.figures if f.stars_old] == ["jax"]
     assert "Not in the sample: Stack Overflow counts" in text
+    assert "Downloads, last 4 sample dates: " in text
 
 
 async def test_the_digest_is_composed_once_until_data_or_day_changes(
