@@ -102,14 +102,16 @@ def card(core: Core, rec: Recommendation, *, private: bool = False) -> Response:
     if rec.needs_framework:
         fields.insert(0, FieldItem("Learning curve", rec.primary.framework.learning_curve))
     buttons = [*detail_buttons(rec), *about_buttons(rec)]
-    if private:
+    footer = "The buttons show the rest, only to you."
+    if private:  # the chooser's answer: say which role it assumed, as a command to repeat
         buttons.append(Button(f"run:{command_for(rec)}", "Post this in the channel"))
+        footer = f"Same answer any time: {command_for(rec)}. {footer}"
     return Response(
         title=title,
         sections=tuple(sections),
         fields=tuple(fields),
         buttons=tuple(buttons),
-        footer="The buttons show the rest, only to you.",
+        footer=footer,
         visibility=Visibility.PRIVATE if private else Visibility.CHANNEL,
         accent=rec.primary.framework.id,
     )

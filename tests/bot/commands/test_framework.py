@@ -298,3 +298,14 @@ async def test_a_role_can_write_its_path_for_a_main_pick_its_options_produce(cor
     path = await press(core, ctx, response, "Learning path")
     assert section(path, "Starting with PyTorch").split("\n") == [
         f"{n}. {step}" for n, step in enumerate(written, 1)]
+
+
+async def test_the_chooser_card_says_which_role_it_assumed_as_a_command_to_repeat(core, ctx):
+    """The chooser promises to say which role it assumed: the card names the command that
+    gives the same answer, and typing that command does give it."""
+    chosen = await core.press("fwc:vision:beginner:enterprise", ctx)
+    footer = chosen.footer
+    assert "/framework role:" in footer, footer
+    typed = footer[footer.index("/framework role:"):].split(". ")[0].rstrip(".")
+    again = await core.handle_text(typed, ctx)
+    assert again.title == chosen.title and again.sections == chosen.sections
