@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 _SEPARATORS = re.compile(r"[\s_\-/.()]+")
 
@@ -71,16 +72,19 @@ class Matcher:
 
     def _scored(self, text: str, limit: int) -> list[tuple[str, float]]:
         """Best score per key, highest first."""
-        best: dict[str, float] = {}
+        best: dict[str, tuple[float, float]] = {}
         for term, score, _ in process.extract(
             text, self._terms, scorer=fuzz.WRatio, limit=max(limit * 4, 12)
         ):
             key = self._exact[term]
-            # Whole-string similarity breaks ties in favour of the closest spelling.
-            score = (score + fuzz.ratio(text, term)) / 2
-            if score > best.get(key, -1.0):
-                best[key] = score
-        return sorted(best.items(), key=lambda kv: (-kv[1], self._keys.index(kv[0])))[:limit]
+            # Whole-string similarity breaks ties in favour of the closest spelling, and edit
+            # distance the ties left ('statz' is one letter from 'stats', two from 'start').
+            ranked = ((score + fuzz.ratio(text, term)) / 2,
+                      Levenshtein.normalized_similarity(text, term))
+            if ranked > best.get(key, (-1.0, -1.0)):
+                best[key] = ranked
+        order = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1], self._keys.index(kv[0])))
+        return [(key, ranked[0]) for key, ranked in order[:limit]]
 
     def resolve(self, text: str) -> Match | NoMatch:
         norm = normalise(text)

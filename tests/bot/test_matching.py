@@ -48,3 +48,10 @@ def test_descriptions_feed_suggestions_but_never_a_match():
     # A typo in a described word still counts; a description alone never resolves.
     assert matcher.resolve("analyses busines data").suggestions[0] == "data"
     assert isinstance(matcher.resolve("phones"), NoMatch)
+
+
+def test_a_tie_in_similarity_goes_to_the_fewest_edits():
+    """'statz' shares four letters with both 'start' and 'stats'; one edit makes it 'stats'."""
+    subcommands = Matcher({name: () for name in ("start", "stop", "stats", "review")})
+    assert subcommands.closest("statz") == "stats"
+    assert subcommands.closest("strat") == "start"
