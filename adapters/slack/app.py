@@ -52,6 +52,7 @@ from bot.storage import Tenant
 from bot.tenants import stop_tenant
 
 log = logging.getLogger("framework_coach.slack")
+NOT_INSTALLED_REASON = "this workspace has not installed the app (or removed it)"  # a status
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
@@ -268,7 +269,7 @@ class SlackAdapter:
         """Whether ``deliver`` can post here: membership and scopes (``/digest status``)."""
         poster = await self._poster(tenant_id)  # the workspace's own token
         if poster is None:
-            return ChannelAccess(False, "this workspace has not installed the app (or removed it)",
+            return ChannelAccess(False, NOT_INSTALLED_REASON,
                                  "install it again from the app's install page")
         return await access.channel_access(poster.client, channel_id)
 
@@ -519,8 +520,7 @@ def eager(coro: Coroutine[Any, Any, Response]) -> Response | asyncio.Future[Resp
 
 
 def _not_installed() -> Delivery:
-    return Delivery(ok=False, error="this workspace has not installed the app (or removed "
-                    "it)", permanent=True)
+    return Delivery(ok=False, error=NOT_INSTALLED_REASON, permanent=True)
 
 
 def _failed() -> Response:

@@ -56,6 +56,12 @@ def _marked(question: Question) -> Question:
     })
 
 
+def in_order(question: Question, order: Sequence[int]) -> Question:
+    """``question`` with its options shown in ``order`` (the bank index at each position):
+    a game's shuffle and a review's shuffle both show questions this way."""
+    return question.model_copy(update={"options": [question.options[i] for i in order]})
+
+
 def bank_key(platform: str, tenant: str) -> str:
     """Whose imported questions: one server on one platform."""
     return f"{platform}:{tenant}"

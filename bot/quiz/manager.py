@@ -28,7 +28,7 @@ from bot.clock import Clock
 from bot.delivery import Outbox
 from bot.models import Context, Response, Section
 from bot.quiz import faults, render
-from bot.quiz.bank import QuestionBank, bank_key
+from bot.quiz.bank import QuestionBank, bank_key, in_order
 from bot.quiz.session import Outcome, Phase, QuizSession
 from bot.storage import AnswerRecord, Fold, GameResult, Store, Tenant
 from bot.storage import QuizSession as SavedGame
@@ -372,7 +372,7 @@ class QuizManager:
         order = session.order(session.index)
         if len(order) != len(found.options):
             raise LookupError(f"question {qid} changed its options during the game")
-        return found.model_copy(update={"options": [found.options[i] for i in order]})
+        return in_order(found, order)
 
     async def _count_answers(self, session: QuizSession, game_over: bool = False) -> None:
         """Add the current question's answers (and, at the end, the game) to the scores in one

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from fsrs import Card, Rating, Scheduler
 
+from bot.quiz.bank import in_order
 from bot.storage import ReviewCard, ReviewItem
 from knowledge.schema import Question
 
@@ -112,5 +113,4 @@ def shuffled(question: Question, seed: str) -> tuple[Question, tuple[int, ...]]:
     at each position), so a repeated question does not keep its answer in one place."""
     order = list(range(len(question.options)))
     random.Random(seed).shuffle(order)
-    shown = question.model_copy(update={"options": [question.options[i] for i in order]})
-    return shown, tuple(order)
+    return in_order(question, order), tuple(order)
