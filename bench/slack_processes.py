@@ -5,19 +5,21 @@ share a throwaway database; this process is both Slack (a minimal loopback fake 
 API and of response_url) and the load balancer, spreading requests round-robin over the
 processes that serve.
 
-* Quiz answers: ``--games`` channels each start a one-question quiz (started round-robin
-  too), then ``--players`` people per channel press an option, all games at once, with
-  ``--concurrency`` presses in flight. A press is acknowledged empty at once and answered
-  through response_url; its latency runs from sending the press to that answer arriving.
-  Only answers confirmed as recorded count towards answers/s and the latency; refusals
-  ("That quiz has ended", from a process that cannot take the game's presses) are counted
-  and shown.
+* Quiz answers: ``--games`` channels per configuration each run a one-question quiz (open
+  for 120 s, so for the whole run; started round-robin too, so with two processes each owns
+  half the games' timers). Each round, ``--players`` new people per channel press an
+  option, all games at once, with ``--concurrency`` presses in flight. A press is
+  acknowledged empty at once and answered through response_url; its latency runs from
+  sending the press to that answer arriving. Only answers confirmed as recorded count
+  towards answers/s and the latency; refusals ("That quiz has ended", from a process that
+  cannot take the game's presses) are counted and shown.
 * Slash commands: ``/framework`` (answered from the knowledge, no database) and
   ``/quiz stats`` (one database read), answered in the acknowledgement.
 
 "one" sends everything to process A; "two" spreads it over A and B. B runs throughout
 (idle during "one"), and rounds alternate which configuration goes first, so drift in the
-machine's speed hits both alike. The figures are the sums over the rounds.
+machine's speed hits both alike. The figures are the sums over the rounds; "bot CPU ms" is
+the CPU time both bot processes used during a measurement, per counted request (Linux).
 
 Usage: .venv/bin/python bench/slack_processes.py [--games G] [--players N] [--rounds R]
 Needs the PostgreSQL server of TEST_POSTGRES_URL (default
@@ -266,6 +268,22 @@ class Measured:
     latencies_ms: list[float] = field(default_factory=list)  # the counted ones only
     outcomes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds the bot processes used meanwhile (Linux; else 0)
+
+
+BOT_PIDS: list[int] = []  # whose CPU time each measurement reads
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of the bot processes so far (0 where /proc is missing)."""
+    total = 0
+    for pid in BOT_PIDS:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def run_jobs(ports: list[int], fake: FakeSlack, jobs: list[Job], concurrency: int,
@@ -301,9 +319,10 @@ async def run_jobs(ports: list[int], fake: FakeSlack, jobs: list[Job], concurren
             for _, writer in conns:
                 writer.close()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     measured.seconds = time.perf_counter() - started
+    measured.cpu = cpu_seconds() - cpu
     return measured
 
 
@@ -355,10 +374,13 @@ def summary(runs: list[Measured], counted: str) -> dict[str, Any]:
     latencies = [v for r in runs for v in r.latencies_ms]
     outcomes: Counter[str] = sum((r.outcomes for r in runs), Counter())
     seconds = sum(r.seconds for r in runs)
+    cpu = sum(r.cpu for r in runs)
     return {
         "sent": sum(outcomes.values()),
         "outcomes": dict(outcomes),
         "per_s": round(outcomes[counted] / seconds, 1) if seconds else 0.0,
+        "bot_cpu_ms_each": round(cpu * 1000 / outcomes[counted], 2) if outcomes[counted]
+        else None,
         "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
         "p99_ms": round(pct(latencies, 0.99), 2) if latencies else None,
     }
@@ -373,6 +395,7 @@ async def bench(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
         try:
             processes = [await launch(n, database_url, api_url, Path(tmp)) for n in "ab"]
             await asyncio.gather(*(ready(p) for p in processes))
+            BOT_PIDS[:] = [p.proc.pid for p in processes]
             configs = {"one": [processes[0].port], "two": [p.port for p in processes]}
             # The games stay open through the run (120 s to answer, no one closes them).
             channels = {name: await start_games(ports, fake, name, args.games,
@@ -436,7 +459,8 @@ def report(args: argparse.Namespace, figures: dict[str, Any], load_before: float
 
     table = Table(title=f"Slack web processes on one PostgreSQL database ({os.cpu_count()} "
                         f"cores, {args.rounds} rounds, concurrency {args.concurrency})")
-    for col in ("processes", "what", "sent", "counted/s", "p50 ms", "p99 ms", "refused"):
+    for col in ("processes", "what", "sent", "counted/s", "p50 ms", "p99 ms", "bot CPU ms",
+                "refused"):
         table.add_column(col, justify="left" if col in ("processes", "what") else "right")
     for name, kinds in figures.items():
         for kind, label in (("answers", "quiz answers (recorded)"),
@@ -447,8 +471,9 @@ def report(args: argparse.Namespace, figures: dict[str, Any], load_before: float
             table.add_row(name, label, f"{f['sent']:,}", f"{f['per_s']:,.0f}",
                           f"{f['p50_ms']:.1f}" if f["p50_ms"] is not None else "-",
                           f"{f['p99_ms']:.1f}" if f["p99_ms"] is not None else "-",
+                          f"{f['bot_cpu_ms_each']:.2f}" if f["bot_cpu_ms_each"] else "-",
                           f"{refused:,}" if kind == "answers" else "")
-    console = Console()
+    console = Console(width=max(110, Console().width))  # the table on one line a row
     console.print(table)
     for name, kinds in figures.items():
         console.print(f"{name}: press outcomes {kinds['answers']['outcomes']}")
