@@ -34,8 +34,8 @@ from tests.postgres import empty_database
 
 DIGESTS, QUIZ = "CDIGEST", "CQUIZ"
 ADMIN = "UADMIN"  # in SLACK_MANAGER_IDS: may subscribe a channel
-LEAD = 14.0  # seconds from the launch to the next minute on the processes' shifted clock
-MARGIN = 4.0  # a subscription is for the first minute at least this far ahead
+LEAD = 15.0  # seconds from the launch to the next minute on the processes' shifted clock
+MARGIN = 5.0  # a subscription is for the first minute at least this far ahead
 TAKEOVER = 15.0  # a dead process's game is taken over within this (lease 10 s, checks 3 s)
 SHIFTED = (sys.executable, "-m", "tests.e2e.shifted", "run")
 
