@@ -22,8 +22,7 @@ from bot.core import Core
 from bot.delivery import Outbox
 from bot.models import Context, Response, unmark
 from bot.quiz.bank import QuestionBank
-from bot.quiz.manager import CLOSE_GRACE, KEEP_EVERY, LEASE, MERGE_EVERY, REVEAL_PAUSE
-from bot.quiz.manager import QuizManager
+from bot.quiz.manager import CLOSE_GRACE, KEEP_EVERY, LEASE, MERGE_EVERY, REVEAL_PAUSE, QuizManager
 from bot.quiz.render import LETTERS
 from bot.storage import Store, Tenant
 from bot.storage.postgres.store import PostgresStore
