@@ -33,6 +33,7 @@ from bot.storage import Tenant, iso_week
 if TYPE_CHECKING:
     from bot.core import Core
     from bot.quiz.manager import QuizManager
+    from bot.quiz.session import QuizSession
 
 MAX_QUESTIONS, MIN_SECONDS, MAX_SECONDS = 30, 5, 120
 TOPIC_NAMES = Matcher({
@@ -80,11 +81,9 @@ def _tenant(ctx: Context) -> Tenant:
 @_needs_quiz
 async def start(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
-    running = manager.running(ctx.platform, ctx.tenant_id, ctx.channel_id)
+    running = await manager.current(ctx.platform, ctx.tenant_id, ctx.channel_id)
     if running is not None:
-        return error("A quiz is already running here",
-                     f"Question {running.index + 1} of {len(running.question_ids)} is on. "
-                     "Its starter or a channel manager can end it with /quiz stop.")
+        return _already_running(running)
     topic = request.option("topic")
     if topic:
         found = TOPIC_NAMES.resolve(topic)
@@ -109,7 +108,10 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
                                   topic, difficulty)
     if not questions:
         return error("No questions match", "Try another topic or difficulty.", "/quiz start")
-    await manager.start(ctx, questions, seconds, topic)
+    started = await manager.start(ctx, questions, seconds, topic)
+    if started is None:  # started in another process a moment ago
+        return _already_running(await manager.current(ctx.platform, ctx.tenant_id,
+                                                      ctx.channel_id))
     about = f"{len(questions)} question{'s' if len(questions) != 1 else ''}" + (
         f" on {topic}" if topic else "")
     if difficulty:
@@ -121,6 +123,13 @@ async def start(request: Request, core: Core, manager: QuizManager) -> Response:
                           "join at any question."),),
         footer=f"Started by {user_text(ctx.user_name)} · /quiz stop ends it early",
     )
+
+
+def _already_running(running: QuizSession | None) -> Response:
+    at = (f"Question {running.index + 1} of {len(running.question_ids)} is on. "
+          if running is not None else "")
+    return error("A quiz is already running here",
+                 f"{at}Its starter or a channel manager can end it with /quiz stop.")
 
 
 def _number(text: str | None, default: int, low: int, high: int) -> int | str:
@@ -137,7 +146,7 @@ def _number(text: str | None, default: int, low: int, high: int) -> int | str:
 @_needs_quiz
 async def stop(request: Request, core: Core, manager: QuizManager) -> Response:
     ctx = request.context
-    running = manager.running(ctx.platform, ctx.tenant_id, ctx.channel_id)
+    running = await manager.current(ctx.platform, ctx.tenant_id, ctx.channel_id)
     if running is None:
         return error("No quiz is running here", "Start one with /quiz start.")
     if running.starter_id != ctx.user_id and not ctx.is_manager:

@@ -34,6 +34,7 @@ from .records import (
     Fold,
     GameResult,
     LeaderboardEntry,
+    Lease,
     QuizSession,
     ReviewCard,
     ReviewItem,
@@ -142,21 +143,50 @@ class Store(abc.ABC):
     async def digest_history(self, tenant: Tenant, channel_id: str) -> list[DigestRecord]: ...
 
     # ------------------------------------------------------------------ quiz sessions
+    # A running game may be pressed in any process; its timer runs in the one holding its
+    # lease. See bot/storage/quiz.py for the document and its rules.
 
     @abc.abstractmethod
     async def save_quiz_session(
-        self, tenant: Tenant, channel_id: str, state: dict[str, Any]
-    ) -> None: ...
+        self, tenant: Tenant, channel_id: str, state: dict[str, Any],
+        lease: Lease | None = None, *, new: bool = False,
+    ) -> bool:
+        """Save the whole game, folding in the answers it now holds. With ``lease`` (the quiz
+        engine's saves) the write also renews the lease, and is refused (False) while another
+        process holds the game, when a ``new`` game finds one already in the channel, or when
+        the game is no longer there. Without a lease it always saves (tools and tests)."""
 
     @abc.abstractmethod
     async def save_quiz_answer(
         self, tenant: Tenant, channel_id: str, answer: dict[str, Any]
-    ) -> None: ...
+    ) -> str:
+        """A first answer (keys ``session_id``, ``question``, ``user_id``) to the open
+        question: 'recorded'; or, writing nothing, 'answered', 'closed' or 'ended'."""
 
     @abc.abstractmethod
+    async def seal_quiz_question(
+        self, tenant: Tenant, channel_id: str, game_id: str, question: int, owner: str
+    ) -> list[dict[str, Any]] | None:
+        """Close ``question`` to answers for good and return its answers saved one by one
+        (from every process); None if ``owner`` does not hold the game."""
+
+    @abc.abstractmethod
+    async def lease_quiz_game(
+        self, tenant: Tenant, channel_id: str, game_id: str, lease: Lease, *,
+        force: bool = False,
+    ) -> bool:
+        """Take or renew a game's lease; False while another process holds it (unless
+        ``force``) or once the game is gone."""
+
+    @abc.abstractmethod
+    async def quiz_game(self, tenant: Tenant, channel_id: str) -> QuizSession | None:
+        """The channel's saved game, its answers saved since, and its lease."""
+
     async def load_quiz_session(
         self, tenant: Tenant, channel_id: str
-    ) -> dict[str, Any] | None: ...
+    ) -> dict[str, Any] | None:
+        game = await self.quiz_game(tenant, channel_id)
+        return game.state if game else None
 
     @abc.abstractmethod
     async def delete_quiz_session(self, tenant: Tenant, channel_id: str) -> bool: ...

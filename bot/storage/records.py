@@ -178,11 +178,23 @@ class ReviewItem:
 
 @dataclass(frozen=True, slots=True)
 class QuizSession:
+    """A saved game: the engine's state, the answers saved one by one since, and its lease."""
+
     tenant: Tenant
     channel_id: str
     state: dict[str, Any] = field(default_factory=dict)
     updated_at: dt.datetime | None = None
     answers: list[dict[str, Any]] = field(default_factory=list)  # saved after ``state``
+    owner: str | None = None  # the process running the game's timer
+    lease_until: dt.datetime | None = None  # None: nobody (alive) holds the game
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A process's claim on a running game's timer, until ``until`` unless renewed."""
+
+    owner: str
+    until: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)

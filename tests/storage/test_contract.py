@@ -151,15 +151,18 @@ async def test_quiz_sessions(store: Store, clock, backend) -> None:
 async def test_quiz_answers_saved_one_by_one_until_the_state_is_saved(
     store: Store, clock, backend
 ) -> None:
-    await store.save_quiz_session(T, "c1", {"question": 0})
-    await store.save_quiz_session(T, "c2", {"question": 0})
+    for channel in ("c1", "c2"):
+        await store.save_quiz_session(T, channel, {"id": "g", "phase": "asking", "index": 0})
     for channel, user in (("c1", "u1"), ("c1", "u2"), ("c2", "u1")):
-        await store.save_quiz_answer(T, channel, {"user_id": user, "option": 1})
+        assert await store.save_quiz_answer(
+            T, channel, {"session_id": "g", "question": 0, "user_id": user, "option": 1}
+        ) == "recorded"
     store = await backend.reopen(store)
     pending = {s.channel_id: s.answers for s in await store.active_quiz_sessions()}
     assert sorted(a["user_id"] for a in pending["c1"]) == ["u1", "u2"]
     assert [a["channel_id"] for a in pending["c2"]] == ["c2"]
-    await store.save_quiz_session(T, "c1", {"question": 1})  # the state now holds them
+    # The state now holds them (question 0 is over).
+    await store.save_quiz_session(T, "c1", {"id": "g", "phase": "asking", "index": 1})
     assert await store.forget_user(T, "u1") == 1  # c2's unsaved answer
     store = await backend.reopen(store)
     assert {s.channel_id: s.answers for s in await store.active_quiz_sessions()} == {

@@ -9,7 +9,6 @@ group commit: when ``await store.record_answer(...)`` returns, the answer is on 
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import datetime as dt
 import logging
@@ -25,7 +24,7 @@ from bot.clock import Clock
 
 from .. import cards, daily, digests, installations, quiz, scores, settings
 from .. import snapshots as snapshots_docs
-from ..codec import dt_to_str, json_clone, require_aware, str_to_dt
+from ..codec import dt_to_str, json_clone, require_aware
 from ..contract import Store
 from ..errors import StorageUnavailable, StoreClosed
 from ..partition import GLOBAL_KINDS, TENANT_KINDS, LiveStorage, Partition
@@ -41,6 +40,7 @@ from ..records import (
     Fold,
     GameResult,
     LeaderboardEntry,
+    Lease,
     QuizSession,
     ReviewCard,
     ReviewItem,
@@ -87,6 +87,9 @@ class EmbeddedStore(Store):
         self._close_task: asyncio.Task[None] | None = None
         self._trends_writes = 0
         self._oauth_states = installations.OAuthStates()
+        # Owners that took a quiz lease through this store: the data directory's lock means
+        # any other owner's lease was held by a process that is gone.
+        self._lease_owners: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -318,55 +321,81 @@ class EmbeddedStore(Store):
     # ------------------------------------------------------------------ quiz sessions
 
     async def save_quiz_session(
-        self, tenant: Tenant, channel_id: str, state: dict[str, Any]
-    ) -> None:
-        """Save the whole game; answers saved one by one since then are now part of it."""
+        self, tenant: Tenant, channel_id: str, state: dict[str, Any],
+        lease: Lease | None = None, *, new: bool = False,
+    ) -> bool:
+        """Save the whole game; answers saved one by one that it now holds are dropped."""
         check_tenant(tenant)
         state = json_clone(state, "quiz state")
         p = self._write(tenant, "quiz")
-        p.put(
-            "sessions",
-            {"channel_id": channel_id, "state": state, "updated_at": dt_to_str(self._clock.now())},
-        )
-        quiz.drop_answers(p, channel_id)
+        if lease is not None:
+            self._lease_owners.add(lease.owner)
+        if not quiz.save(p, channel_id, state, self._clock.now(), lease, new, self._void):
+            return False
         await self._commit(p)
+        return True
 
     async def save_quiz_answer(
         self, tenant: Tenant, channel_id: str, answer: dict[str, Any]
-    ) -> None:
-        """Save one answer to the running game (``answer["user_id"]`` keys it) without
-        rewriting the whole state: a small write, in the same partition as the state."""
+    ) -> str:
+        """Save one first answer to the open question without rewriting the whole state: a
+        small write, in the same partition as the state."""
         check_tenant(tenant)
         p = self._write(tenant, "quiz")
-        p.put("answers", {**json_clone(answer, "quiz answer"), "channel_id": channel_id})
-        await self._commit(p)
+        outcome = quiz.add_answer(p, channel_id, json_clone(answer, "quiz answer"))
+        if outcome == "recorded":
+            await self._commit(p)
+        return outcome
 
-    async def load_quiz_session(self, tenant: Tenant, channel_id: str) -> dict[str, Any] | None:
+    async def seal_quiz_question(
+        self, tenant: Tenant, channel_id: str, game_id: str, question: int, owner: str
+    ) -> list[dict[str, Any]] | None:
+        check_tenant(tenant)
+        p = self._write(tenant, "quiz")
+        answers = quiz.seal(p, channel_id, game_id, question, owner, self._clock.now(),
+                            self._void)
+        if answers is not None:
+            await self._commit(p)
+        return answers
+
+    async def lease_quiz_game(
+        self, tenant: Tenant, channel_id: str, game_id: str, lease: Lease, *,
+        force: bool = False,
+    ) -> bool:
+        check_tenant(tenant)
+        p = self._write(tenant, "quiz")
+        self._lease_owners.add(lease.owner)
+        if not quiz.take(p, channel_id, game_id, lease, force, self._clock.now(), self._void):
+            return False
+        await self._commit(p)
+        return True
+
+    async def quiz_game(self, tenant: Tenant, channel_id: str) -> QuizSession | None:
         p = self._read(tenant, "quiz")
         doc = p["sessions"].get(channel_id) if p else None
-        return copy.deepcopy(doc["state"]) if doc else None
+        if p is None or doc is None:
+            return None
+        return quiz.to_record(tenant, doc, p["answers"].where("channel_id", channel_id),
+                              self._void)
 
     async def delete_quiz_session(self, tenant: Tenant, channel_id: str) -> bool:
         check_tenant(tenant)
         p = self._write(tenant, "quiz")
-        removed = p.delete("sessions", channel_id)
-        quiz.drop_answers(p, channel_id)
+        removed = quiz.drop_game(p, channel_id)
         await self._commit(p)
         return removed
 
     async def active_quiz_sessions(self) -> list[QuizSession]:
-        """Every tenant's saved sessions (to resume games after a restart)."""
+        """Every tenant's saved games (to resume or take over)."""
         return [
-            QuizSession(
-                p.tenant,
-                d["channel_id"],
-                copy.deepcopy(d["state"]),
-                str_to_dt(d["updated_at"]),
-                [copy.deepcopy(a) for a in p["answers"].where("channel_id", d["channel_id"])],
-            )
+            quiz.to_record(p.tenant, d, p["answers"].where("channel_id", d["channel_id"]),
+                           self._void)
             for p in self._all("quiz")
             for d in p["sessions"]
         ]
+
+    def _void(self, owner: str) -> bool:
+        return owner not in self._lease_owners
 
     # ------------------------------------------------------------------ scores
 

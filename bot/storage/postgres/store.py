@@ -12,7 +12,6 @@ the next call, so the process carries on once the database is back.
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import datetime as dt
 import json
@@ -26,7 +25,7 @@ from bot.clock import Clock
 
 from .. import cards, daily, digests, installations, quiz, scores, settings
 from .. import snapshots as snapshots_docs
-from ..codec import dt_to_str, iso_week, json_clone, require_aware, str_to_dt
+from ..codec import dt_to_str, iso_week, json_clone, require_aware
 from ..contract import Store
 from ..errors import StorageUnavailable, StoreClosed
 from ..partition import TENANT_KINDS, Partition
@@ -43,6 +42,7 @@ from ..records import (
     Fold,
     GameResult,
     LeaderboardEntry,
+    Lease,
     QuizSession,
     ReviewCard,
     ReviewItem,
@@ -269,44 +269,61 @@ class PostgresStore(Store):
     # ------------------------------------------------------------------ quiz sessions
 
     async def save_quiz_session(
-        self, tenant: Tenant, channel_id: str, state: dict[str, Any]
-    ) -> None:
+        self, tenant: Tenant, channel_id: str, state: dict[str, Any],
+        lease: Lease | None = None, *, new: bool = False,
+    ) -> bool:
         check_tenant(tenant)
         state = json_clone(state, "quiz state")
         async with self._write(tenant, "quiz", *_game(channel_id)) as w:
-            w.part.put("sessions", {"channel_id": channel_id, "state": state,
-                                    "updated_at": self._now()})
-            quiz.drop_answers(w.part, channel_id)
+            return quiz.save(w.part, channel_id, state, self._clock.now(), lease, new,
+                             quiz.never_void)
 
     async def save_quiz_answer(
         self, tenant: Tenant, channel_id: str, answer: dict[str, Any]
-    ) -> None:
+    ) -> str:
         check_tenant(tenant)
-        doc = {**json_clone(answer, "quiz answer"), "channel_id": channel_id}
-        async with self._write(tenant, "quiz") as w:
-            w.part.put("answers", doc)
+        answer = json_clone(answer, "quiz answer")
+        mine = Want("answers", {"channel_id": channel_id, "user_id": answer.get("user_id")})
+        async with self._write(tenant, "quiz", Want("sessions", {"channel_id": channel_id}),
+                               mine) as w:
+            return quiz.add_answer(w.part, channel_id, answer)
 
-    async def load_quiz_session(self, tenant: Tenant, channel_id: str) -> dict[str, Any] | None:
-        p = await self._read(tenant, "quiz", Want("sessions", {"channel_id": channel_id}))
+    async def seal_quiz_question(
+        self, tenant: Tenant, channel_id: str, game_id: str, question: int, owner: str
+    ) -> list[dict[str, Any]] | None:
+        check_tenant(tenant)
+        async with self._write(tenant, "quiz", *_game(channel_id)) as w:
+            return quiz.seal(w.part, channel_id, game_id, question, owner, self._clock.now(),
+                             quiz.never_void)
+
+    async def lease_quiz_game(
+        self, tenant: Tenant, channel_id: str, game_id: str, lease: Lease, *,
+        force: bool = False,
+    ) -> bool:
+        check_tenant(tenant)
+        async with self._write(tenant, "quiz", Want("sessions", {"channel_id": channel_id})) as w:
+            return quiz.take(w.part, channel_id, game_id, lease, force, self._clock.now(),
+                             quiz.never_void)
+
+    async def quiz_game(self, tenant: Tenant, channel_id: str) -> QuizSession | None:
+        p = await self._read(tenant, "quiz", *_game(channel_id))
         doc = p["sessions"].get(channel_id)
-        return copy.deepcopy(doc["state"]) if doc else None
+        if doc is None:
+            return None
+        return quiz.to_record(tenant, doc, p["answers"].where("channel_id", channel_id),
+                              quiz.never_void)
 
     async def delete_quiz_session(self, tenant: Tenant, channel_id: str) -> bool:
         check_tenant(tenant)
         async with self._write(tenant, "quiz", *_game(channel_id)) as w:
-            removed = w.part.delete("sessions", channel_id)
-            quiz.drop_answers(w.part, channel_id)
-        return removed
+            return quiz.drop_game(w.part, channel_id)
 
     async def active_quiz_sessions(self) -> list[QuizSession]:
         answers: dict[tuple[Tenant, str], list[dict[str, Any]]] = {}
         for t, d in await self._every("answers"):
             answers.setdefault((t, d["channel_id"]), []).append(d)
-        return [
-            QuizSession(t, d["channel_id"], d["state"], str_to_dt(d["updated_at"]),
-                        answers.get((t, d["channel_id"]), []))
-            for t, d in await self._every("sessions")
-        ]
+        return [quiz.to_record(t, d, answers.get((t, d["channel_id"]), []), quiz.never_void)
+                for t, d in await self._every("sessions")]
 
     # ------------------------------------------------------------------ scores
 
