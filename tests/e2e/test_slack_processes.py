@@ -122,8 +122,9 @@ async def test_a_quiz_takes_presses_on_both_and_finishes_on_b_after_a_is_killed(
             recorded[user] = recorded.get(user, 0) + 1
         return shown
 
-    # Long enough for every press of a question to arrive in time on a busy machine; the
-    # game does not wait for it: a question closes once everyone in the game has answered.
+    # Long enough for every press of a question to arrive in time on a busy machine. It
+    # costs nothing: B takes the game over only once A's lease has run out (up to 13 s), and
+    # the second question closes as soon as everyone in the game has answered it.
     started = await a.shown("/quiz start questions:2 time:15", user="U1", channel=QUIZ)
     assert "Quiz starting" in started, started
     (first,) = await a.bot.until(fake, lambda: posted(fake, QUIZ, buttons=True))
