@@ -238,3 +238,50 @@ async def test_a_process_dying_before_the_run_is_replaced_within_the_grace(pair)
     assert at(10, 9) <= when <= at(10, 9) + REFRESH  # late, by at most one refresh
     await b.run_until(at(11, 10))
     assert days(b) == ["2026-03-10", "2026-03-11"] and days(b, "reveal") == ["2026-03-10"]
+
+
+async def test_a_reveal_left_half_done_by_a_dead_process_holds_the_question_back_briefly(
+    pair,  # noqa: ANN001
+) -> None:
+    """A process claimed yesterday's reveal and died before posting it: the reveal is lost
+    (a gap, never a second one) and today's question waits ``REVEAL_WAIT`` at most."""
+    from bot.quiz.daily import REVEAL_WAIT
+
+    a, b = pair
+    await a.start()
+    await a.daily(time="09:00", timezone="UTC", close="08:59")
+    await a.run_until(at(10, 10))
+    await b.start()
+    await a.die()
+    await b.run_until(at(11, 8, 58))
+    assert b.store is not None
+    # What the dead process did at 08:59 on the 11th: closed the day, claimed its reveal.
+    b.clock.set(at(11, 8, 59))
+    assert await b.store.close_daily(TENANT, "quiz", "2026-03-10") is not None
+    assert await b.store.update_daily_day(TENANT, "quiz", "2026-03-10", expect="closed",
+                                          status="revealing", revealing_at=at(11, 8, 59, 50))
+    await b.run_until(at(11, 10))
+    assert seen(b, "reveal") == []
+    assert [(when, day) for _, when, day in seen(b)] == [
+        (at(10, 9), "2026-03-10"), (at(11, 8, 59, 50) + REVEAL_WAIT, "2026-03-11")]
+
+
+async def test_the_app_refreshes_the_daily_question_on_a_shared_database_only(
+    knowledge, tmp_path: Path, pg_url: str,  # noqa: ANN001
+) -> None:
+    from bot.app import open_app
+    from bot.config import Settings
+
+    await empty_database(pg_url)
+    clock = FakeClock(at(10, 6))
+    shared = await open_app(Settings(_env_file=None, database_url=pg_url,
+                                     data_dir=tmp_path / "unused"), clock)
+    alone = await open_app(Settings(_env_file=None, data_dir=tmp_path / "data"), clock)
+    try:
+        assert shared.daily and shared.digests and alone.daily
+        assert shared.daily.refresh == shared.digests.refresh == REFRESH
+        assert shared.daily.scheduler is shared.digests.scheduler
+        assert alone.daily.refresh is None
+    finally:
+        await shared.close()
+        await alone.close()
