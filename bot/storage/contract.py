@@ -272,8 +272,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def update_daily_day(
-        self, tenant: Tenant, channel_id: str, day: str, **changes: Any
-    ) -> None: ...
+        self, tenant: Tenant, channel_id: str, day: str, *, expect: str | None = None,
+        **changes: Any
+    ) -> bool:
+        """Change a stored day; with ``expect``, compare-and-set on its status. False when
+        nothing changed (no such day, or another status)."""
 
     @abc.abstractmethod
     async def daily_days(self, tenant: Tenant, channel_id: str) -> list[DailyDay]: ...

@@ -6,6 +6,7 @@ and PostgreSQL on a throwaway database. ``backend.reopen`` is a restart of the p
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 
@@ -383,6 +384,24 @@ async def test_a_failed_daily_day_may_be_claimed_again(store: Store) -> None:
     assert (day.status, day.attempts) == ("posting", 2)
     await store.update_daily_day(T, "c1", "2026-01-05", status="failed", permanent=True)
     assert await store.claim_daily(T, _day()) is False
+
+
+async def test_a_closed_daily_day_is_claimed_for_its_reveal_once(store: Store, clock) -> None:
+    """``expect`` makes the update a compare-and-set: of two processes revealing one closed
+    day, one moves it on and the other is told no."""
+    assert await store.update_daily_day(T, "c1", "2026-01-05", status="open") is False  # none
+    await store.claim_daily(T, _day())
+    assert await store.update_daily_day(T, "c1", "2026-01-05", status="open") is True
+    assert await store.close_daily(T, "c1", "2026-01-05") is not None
+    at = clock.now()
+    first, second = await asyncio.gather(*(
+        store.update_daily_day(T, "c1", "2026-01-05", expect="closed", status="revealing",
+                               revealing_at=at) for _ in range(2)))
+    assert sorted([first, second]) == [False, True]
+    [day] = await store.daily_days(T, "c1")
+    assert (day.status, day.revealing_at) == ("revealing", at)
+    assert await store.update_daily_day(T, "c1", "2026-01-05", expect="closed",
+                                        status="revealing") is False
 
 
 async def test_forget_user_removes_daily_answers_streaks_and_cards(store: Store) -> None:

@@ -519,14 +519,18 @@ class EmbeddedStore(Store):
         return True
 
     async def update_daily_day(
-        self, tenant: Tenant, channel_id: str, day: str, **changes: Any
-    ) -> None:
-        """Record what happened to a claimed day (posted: 'open'; 'failed'; 'revealed')."""
+        self, tenant: Tenant, channel_id: str, day: str, *, expect: str | None = None,
+        **changes: Any
+    ) -> bool:
+        """Record what happened to a claimed day (posted: 'open'; 'failed'; 'revealed');
+        with ``expect``, only if its status is that one."""
         check_tenant(tenant)
         p = self._write(tenant, "scores")
         clean = {k: dt_to_str(v) if isinstance(v, dt.datetime) else v for k, v in changes.items()}
-        daily.update_day(p, channel_id, day, **clean)
+        if not daily.update_day(p, channel_id, day, expect, **clean):
+            return False
         await self._commit(p)
+        return True
 
     async def daily_days(self, tenant: Tenant, channel_id: str) -> list[DailyDay]:
         """The channel's recent days, oldest first."""

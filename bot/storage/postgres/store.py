@@ -423,12 +423,13 @@ class PostgresStore(Store):
             return daily.claim(w.part, day, self._now())
 
     async def update_daily_day(
-        self, tenant: Tenant, channel_id: str, day: str, **changes: Any
-    ) -> None:
+        self, tenant: Tenant, channel_id: str, day: str, *, expect: str | None = None,
+        **changes: Any
+    ) -> bool:
         check_tenant(tenant)
         clean = {k: dt_to_str(v) if isinstance(v, dt.datetime) else v for k, v in changes.items()}
         async with self._write(tenant, "scores", _day(channel_id, day)) as w:
-            daily.update_day(w.part, channel_id, day, **clean)
+            return daily.update_day(w.part, channel_id, day, expect, **clean)
 
     async def daily_days(self, tenant: Tenant, channel_id: str) -> list[DailyDay]:
         p = await self._read(tenant, "scores", Want("daily_days", {"channel_id": channel_id}))
