@@ -39,7 +39,7 @@ from bot.digests.schedule import last_fire, next_fire, period_key, trigger_for
 from bot.digests.scheduler import ClockedScheduler
 from bot.logs import log_context
 from bot.models import TEXT_LIMIT, Response, Section, user_text
-from bot.storage import DigestRecord, Store, Subscription, Tenant
+from bot.storage import DigestRecord, StorageError, Store, Subscription, Tenant
 from bot.trends.chart import ChartMaker
 from bot.trends.digest import Digest, DigestBuilder
 from bot.trends.render import digest_response
@@ -326,6 +326,15 @@ class DigestService:
         """Start a collection in the background: it may take minutes of retries, and a stop
         should abandon it at once (what was fetched is already stored) instead of waiting."""
         if self._collect is None or (self._collecting and not self._collecting.done()):
+            return
+        # Processes sharing a database collect once per slot: the first to claim it.
+        slot = (scheduled_at or self.clock.now()).astimezone(dt.UTC).strftime("%Y-%m-%dT%H")
+        try:
+            if not await self.store.claim_job(COLLECT_JOB, slot):
+                log.info("trend collection of %s UTC: another process has it", slot)
+                return
+        except StorageError as exc:
+            log.warning("trend collection of %s UTC skipped: %s", slot, exc)
             return
         self._collecting = asyncio.get_running_loop().create_task(self._collect_and_draw())
         self._collecting.add_done_callback(_report_collection)

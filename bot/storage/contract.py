@@ -340,8 +340,13 @@ class Store(abc.ABC):
     async def add_snapshots(self, snapshots: Iterable[Snapshot]) -> None: ...
 
     @abc.abstractmethod
-    def trends_version(self) -> int:
-        """Changes whenever this process writes trend snapshots (a key for derived caches)."""
+    async def trends_version(self) -> int:
+        """Changes whenever any process writes trend snapshots (a key for derived caches)."""
+
+    @abc.abstractmethod
+    async def claim_job(self, job: str, period: str) -> bool:
+        """Claim one period of a job done once for all tenants (the daily trend
+        collection): of any number of callers, in one process or several, one gets True."""
 
     @abc.abstractmethod
     async def snapshots(

@@ -434,3 +434,20 @@ async def test_ping_answers_while_open_and_refuses_once_closed(store: Store, bac
         await store.ping()
     reopened = await backend.open()  # another process (or a restart) on the same data
     await reopened.ping()
+
+
+async def test_a_shared_job_period_is_claimed_once_and_snapshots_move_the_version(
+    store: Store, clock, backend
+) -> None:
+    other = store if backend.url is None else await backend.open()
+    version = await other.trends_version()
+    outcomes = [await s.claim_job("trends:collect", "2026-03-02T05")
+                for s in (store, other, store)]
+    assert outcomes == [True, False, False]
+    assert await other.claim_job("trends:collect", "2026-03-03T05") is True
+    await store.add_snapshots([Snapshot("pypi", "jax", "downloads", 1.0, clock.now())])
+    assert await other.trends_version() != version  # another process sees the new figures
+    for day in range(70):  # old claims are pruned, recent ones stay claimed
+        await store.claim_job("daily", f"d{day:03}")
+    assert await store.claim_job("daily", "d069") is False
+    assert await store.claim_job("daily", "d000") is True  # long gone

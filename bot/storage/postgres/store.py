@@ -106,7 +106,6 @@ class PostgresStore(Store):
         self._pool = pool
         self._clock = clock
         self._closed = False
-        self._trends_writes = 0
 
     @classmethod
     async def open(  # type: ignore[override]
@@ -543,12 +542,15 @@ class PostgresStore(Store):
         snapshots = list(snapshots)
         if not snapshots:
             return
-        self._trends_writes += 1
-        async with self._write(GLOBAL_TENANT, "trends") as w:
+        async with self._write(GLOBAL_TENANT, "trends", _STAMP) as w:
             snapshots_docs.put(w.part, snapshots)
 
-    def trends_version(self) -> int:
-        return self._trends_writes
+    async def trends_version(self) -> int:
+        return snapshots_docs.version(await self._read(GLOBAL_TENANT, "trends", _STAMP))
+
+    async def claim_job(self, job: str, period: str) -> bool:
+        async with self._write(GLOBAL_TENANT, "trends", Want("claims", {"job": job})) as w:
+            return snapshots_docs.claim(w.part, job, period, self._now())
 
     async def snapshots(
         self,
@@ -566,6 +568,9 @@ class PostgresStore(Store):
 
 
 # ---------------------------------------------------------------------- what methods load
+
+
+_STAMP = Want("stamps", {"name": "snapshots"})
 
 
 def _settings() -> Want:
