@@ -14,7 +14,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
 from bot.delivery import Outbox
-from bot.digests.service import REFRESH, DigestService
+from bot.digests.refresh import REFRESH
+from bot.digests.service import DigestService
 from bot.quiz.bank import QuestionBank
 from bot.quiz.daily import DailyService
 from bot.quiz.manager import QuizManager
@@ -81,11 +82,12 @@ async def open_app(settings: Settings, clock: Clock | None = None, *,
         return App(core, outbox)
     quiz = QuizManager(bank, store, outbox, clock, rng=rng)
     digests = _digest_service(settings, core, store, outbox, bank)
-    # The daily question runs on the digests' scheduler: one scheduler, one claim rule.
+    # The daily question runs on the digests' scheduler: one scheduler, one claim rule, and
+    # on a shared database the same re-reading of what other processes changed.
     daily = DailyService(store, outbox, bank, clock, grace=digests.grace,
                          scheduler=digests.scheduler,
                          default_timezone=digests.default_timezone,
-                         load_imports=quiz.questions_for)
+                         load_imports=quiz.questions_for, refresh=digests.refresh)
     core.services.update(store=store, outbox=outbox, quiz=quiz, digests=digests, daily=daily)
     return App(core, outbox, store, quiz, digests, daily)
 

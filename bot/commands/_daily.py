@@ -142,7 +142,8 @@ async def _status(request: Request, tenant: Tenant, service: DailyService) -> Re
 def _day_status(status: str) -> str:
     return {"posting": "was being posted when the bot stopped (not re-posted)",
             "open": "open for answers", "failed": "could not be posted",
-            "closed": "closed, reveal pending", "revealed": "revealed"}.get(status, status)
+            "closed": "closed, reveal pending", "revealing": "closed, being revealed",
+            "revealed": "revealed"}.get(status, status)
 
 
 async def press_daily(button_id: str, ctx: Context, core: Core) -> Response:

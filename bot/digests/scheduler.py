@@ -9,6 +9,22 @@ so a ``FakeClock`` can walk a year of schedules, DST changes and restarts in mil
 Job functions are called with a ``scheduled_at`` keyword: the run time they serve.
 Rules for callers: always give ``next_run_time`` to ``add_job`` (APScheduler would read the
 wall clock to compute it otherwise) and do not use ``reschedule_job``/``resume_job``.
+
+How "now" gets in: APScheduler 3 has no supported seam for it. Its documented extension
+points for a scheduler subclass (``start``, ``shutdown``, ``wakeup``, ``_create_lock``,
+``_create_default_executor``, acting on what ``_process_jobs`` returns) never see the time;
+``_process_jobs`` calls ``datetime.now(self.timezone)`` on the ``datetime`` name of
+``apscheduler.schedulers.base`` and hands that to the job store, the triggers and the
+misfire logic. The other routes were worse: copying ``_process_jobs`` (110 private lines that
+drift from upstream unseen), a custom job store (it is given ``now`` only to find due jobs,
+not to compute the next run) or a tzinfo whose ``fromutc`` answers the clock (it would
+corrupt every ``astimezone`` in the same method). So ``_process_jobs`` swaps that one module
+name for a ``datetime`` subclass asking the clock, for the duration of the (synchronous)
+call. That is a private detail: APScheduler is pinned to the tested minor version in
+pyproject.toml, and tests/bot/digests/test_clock_seam.py fails with a clear message if the
+name disappears or stops being what ``_process_jobs`` reads. Without the swap (see
+``seam_problem``), production is unaffected (its clock is the wall clock) and a warning is
+logged; only a ``FakeClock`` would be ignored.
 """
 
 from __future__ import annotations
@@ -30,6 +46,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import Clock
 
 log = logging.getLogger("framework_coach.scheduler")
+
+
+def seam_problem() -> str | None:
+    """Why the clock cannot be swapped into this APScheduler, or None when it can."""
+    found = getattr(aps_base, "datetime", None)
+    if found is not dt.datetime:
+        return (f"apscheduler.schedulers.base.datetime is {found!r}, not datetime.datetime: "
+                "this APScheduler no longer reads the time where ClockedScheduler swaps in "
+                "the injected clock (bot/digests/scheduler.py); keep APScheduler at the "
+                "version pinned in pyproject.toml or find the new seam")
+    return None
 
 
 def _datetime_on(clock: Clock) -> type[dt.datetime]:
@@ -110,6 +137,9 @@ class ClockedScheduler(AsyncIOScheduler):
         self.clock = clock
         self._datetime = _datetime_on(clock)
         self._timer: asyncio.Task[None] | None = None
+        self._seam_ok = (problem := seam_problem()) is None
+        if problem is not None:
+            log.warning("scheduling on the wall clock, not the injected one: %s", problem)
         super().__init__(**options)
 
     def _create_default_executor(self) -> ClockedExecutor:
@@ -119,6 +149,9 @@ class ClockedScheduler(AsyncIOScheduler):
     def _clock_time(self) -> Iterator[None]:
         # The event loop is single-threaded and _process_jobs never awaits, so the swap is
         # only ever seen by this call.
+        if not self._seam_ok:
+            yield
+            return
         original = aps_base.datetime
         aps_base.datetime = self._datetime  # type: ignore[misc]
         try:

@@ -30,16 +30,16 @@ from typing import Any
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from bot.delivery import Outbox
 from bot.digests.access import ChannelAccess
+from bot.digests.refresh import add_refresh, sync
 from bot.digests.schedule import last_fire, next_fire, period_key, trigger_for
 from bot.digests.scheduler import ClockedScheduler
 from bot.logs import log_context
 from bot.models import TEXT_LIMIT, Response, Section, user_text
-from bot.storage import DigestRecord, Store, Subscription, Tenant
+from bot.storage import DigestRecord, StorageError, Store, Subscription, Tenant
 from bot.trends.chart import ChartMaker
 from bot.trends.digest import Digest, DigestBuilder
 from bot.trends.render import digest_response
@@ -49,7 +49,6 @@ log = logging.getLogger("framework_coach.digests")
 RETRY_DELAYS = (30.0, 120.0, 600.0, 1800.0)  # seconds between attempts after a 5xx or similar
 COLLECT_JOB = "trends:collect"
 REFRESH_JOB = "digests:refresh"
-REFRESH = dt.timedelta(minutes=1)  # how soon other processes honour a (un)subscription
 STOP_WAIT = 5.0  # seconds a graceful stop lets running posts finish
 
 
@@ -144,13 +143,8 @@ class DigestService:
                 next_run_time=await self._collect_start(trigger), misfire_grace_time=12 * 3600,
             )
         if self.refresh is not None:
-            now = self.clock.now()
-            self.scheduler.add_job(
-                self._run_refresh, IntervalTrigger(seconds=self.refresh.total_seconds(),
-                                                   start_date=now, timezone=dt.UTC),
-                id=REFRESH_JOB, replace_existing=True, next_run_time=now + self.refresh,
-                misfire_grace_time=None,
-            )
+            add_refresh(self.scheduler, REFRESH_JOB, self.refresh, self.refresh_jobs,
+                        "the digest subscriptions")
         self.scheduler.start()
 
     def busy(self) -> list[asyncio.Future[Any]]:
@@ -195,15 +189,14 @@ class DigestService:
         schedule changed, remove the deleted and disabled ones."""
         wanted = {job_id(tenant, sub.channel_id): (tenant, sub)
                   for tenant, sub in await self.store.all_subscriptions() if sub.enabled}
-        for gone in set(self._schedules) - set(wanted):
-            self._unschedule(gone)
-        added = moved = 0
-        for key, (tenant, sub) in wanted.items():
-            known = self._schedules.get(key)
-            if known == _schedule_of(sub) and self.scheduler.get_job(key) is not None:
-                continue
-            await self._schedule(tenant, sub, catch_up=known is None)
-            added, moved = (added + 1, moved) if known is None else (added, moved + 1)
+
+        async def schedule(key: str, new: bool) -> None:
+            await self._schedule(*wanted[key], catch_up=new)
+
+        added, moved, _ = await sync(
+            self._schedules, {key: _schedule_of(sub) for key, (_, sub) in wanted.items()},
+            has_job=lambda key: self.scheduler.get_job(key) is not None,
+            schedule=schedule, unschedule=self._unschedule)
         if added or moved:
             log.info("digest subscriptions refreshed: %d added, %d moved", added, moved)
 
@@ -329,17 +322,19 @@ class DigestService:
                 return
             await self.clock.sleep(wait)
 
-    async def _run_refresh(self, *, scheduled_at: dt.datetime | None = None) -> None:
-        try:
-            await self.refresh_jobs()
-        except Exception:  # the database may be away a moment: the next refresh tries again
-            log.warning("could not refresh the digest subscriptions; trying again in %s",
-                        self.refresh, exc_info=True)
-
     async def _run_collect(self, *, scheduled_at: dt.datetime | None = None) -> None:
         """Start a collection in the background: it may take minutes of retries, and a stop
         should abandon it at once (what was fetched is already stored) instead of waiting."""
         if self._collect is None or (self._collecting and not self._collecting.done()):
+            return
+        # Processes sharing a database collect once per slot: the first to claim it.
+        slot = (scheduled_at or self.clock.now()).astimezone(dt.UTC).strftime("%Y-%m-%dT%H")
+        try:
+            if not await self.store.claim_job(COLLECT_JOB, slot):
+                log.info("trend collection of %s UTC: another process has it", slot)
+                return
+        except StorageError as exc:
+            log.warning("trend collection of %s UTC skipped: %s", slot, exc)
             return
         self._collecting = asyncio.get_running_loop().create_task(self._collect_and_draw())
         self._collecting.add_done_callback(_report_collection)

@@ -10,6 +10,16 @@ A question stays open until its closing time (by default when the next one is po
 Closing is one storage commit (answers scored, streaks moved, day closed), then the
 question message loses its buttons and the reveal is posted: answer, explanation, who got
 it right, streaks. Open questions and their answers survive restarts.
+
+Several processes on one database work as the digests do (bot/digests/refresh.py): each
+schedules every subscription and every open day's close from storage, and with ``refresh``
+re-reads them every minute, so a subscription, a move or an unsubscribe made through any
+process is followed by all, and a day that a dead process posted is still closed and
+revealed at its time by another. Every process fires; the day's claim lets one post, and
+a second claim (closed -> revealing) lets one reveal. A run waits (up to ``REVEAL_WAIT``)
+for a reveal under way, here or elsewhere, so the reveal still comes before the question.
+A process that dies between claiming a reveal and posting it leaves a gap, never a second
+reveal, as for a question.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
 from bot.delivery import Outbox
+from bot.digests.refresh import add_refresh, sync
 from bot.digests.schedule import last_fire, next_fire, trigger_for
 from bot.digests.scheduler import ClockedScheduler
 from bot.digests.service import RETRY_DELAYS
@@ -59,6 +70,8 @@ log = logging.getLogger("framework_coach.daily")
 
 MAX_CATCH_UP = dt.timedelta(days=60)  # how far back a restart looks for skipped days
 RECENT = 30  # a channel's daily question does not repeat within this many days
+REVEAL_WAIT = dt.timedelta(seconds=30)  # longest a question waits for a reveal under way
+REFRESH_JOB = f"{PREFIX}-refresh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +107,26 @@ def close_job_id(tenant: Tenant, channel_id: str, day: str) -> str:
     return f"{PREFIX}-close:{tenant.platform}:{tenant.id}:{channel_id}:{day}"
 
 
+def _shape(sub: DailySub) -> tuple[str, str]:
+    """What decides when a subscription's question job fires."""
+    return (sub.time, sub.timezone)
+
+
+def _closed_by_run(sub: DailySub | None, day: DailyDay) -> bool:
+    """Whether the channel's question run closes the day: it closes open days first, so
+    the reveal comes before the new question, and then no close job is needed."""
+    return sub is not None and sub.enabled and sub.close is None and next_fire(
+        _schedule(sub.time, sub.timezone), day.closes_at - dt.timedelta(seconds=1)
+    ) == day.closes_at
+
+
 class DailyService:
     def __init__(self, store: Store, outbox: Outbox, bank: QuestionBank, clock: Clock, *,
                  grace: dt.timedelta = dt.timedelta(hours=6),
                  scheduler: ClockedScheduler | None = None,
                  default_timezone: str = "UTC",
-                 load_imports: Callable[[str, str], Awaitable[None]] | None = None) -> None:
+                 load_imports: Callable[[str, str], Awaitable[None]] | None = None,
+                 refresh: dt.timedelta | None = None) -> None:
         self.store = store
         self._load_imports = load_imports  # a server's own questions (the quiz manager's)
         self.default_timezone = default_timezone  # for subscriptions that name no zone
@@ -113,6 +140,8 @@ class DailyService:
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._revealing: set[tuple[Tenant, str, str]] = set()
         self._notes: set[asyncio.Task[None]] = set()
+        self.refresh = refresh  # None: this process alone changes subscriptions
+        self._schedules: dict[str, object] = {}  # question job id -> what it was made from
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -124,6 +153,9 @@ class DailyService:
         self.scheduler.add_job(self._resume, DateTrigger(run_date=now), id=f"{PREFIX}-resume",
                                replace_existing=True, next_run_time=now,
                                misfire_grace_time=None)
+        if self.refresh is not None:
+            add_refresh(self.scheduler, REFRESH_JOB, self.refresh, self.refresh_jobs,
+                        "the daily questions")
         if not self.scheduler.running:
             self.scheduler.start()
 
@@ -152,6 +184,7 @@ class DailyService:
         for job in self.scheduler.get_jobs():
             if job.id.startswith(PREFIX):
                 job.remove()
+        self._schedules.clear()
         if self._own_scheduler:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs via call_soon
@@ -168,8 +201,7 @@ class DailyService:
     async def unsubscribe(self, tenant: Tenant, channel_id: str) -> bool:
         """Stop new questions; one still open closes and is revealed at its time."""
         removed = await self.store.delete_daily_sub(tenant, channel_id)
-        if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
-            self.scheduler.remove_job(job_id(tenant, channel_id))
+        self._unschedule(job_id(tenant, channel_id))
         await self._close_jobs(tenant, channel_id)  # no next question will close them now
         return removed
 
@@ -177,6 +209,41 @@ class DailyService:
         for day in await self.store.daily_days(tenant, channel_id):
             if day.status == "open":
                 await self._schedule_close(tenant, day)
+
+    async def refresh_jobs(self) -> None:
+        """Make this process's jobs match storage: question jobs for the enabled
+        subscriptions (added, a missed run still within the grace running at once as at
+        start; moved; removed), and a close job for every open day no question run will
+        close, including a day overdue because the process that should close it died (not
+        for a stopped subscription's days: an uninstall drops their reveals too)."""
+        subs = {job_id(tenant, sub.channel_id): (tenant, sub)
+                for tenant, sub in await self.store.all_daily_subs()}
+        wanted = {key: ts for key, ts in subs.items() if ts[1].enabled}
+
+        async def schedule(key: str, new: bool) -> None:
+            await self._schedule(*wanted[key], catch_up=new)
+
+        added, moved, _ = await sync(
+            self._schedules, {key: _shape(sub) for key, (_, sub) in wanted.items()},
+            has_job=lambda key: self.scheduler.get_job(key) is not None,
+            schedule=schedule, unschedule=self._unschedule)
+        closes = 0
+        now = self.clock.now()
+        for tenant, day in await self.store.all_daily_days("open", "closed"):
+            if self.scheduler.get_job(close_job_id(tenant, day.channel_id, day.day)):
+                continue
+            sub = subs.get(job_id(tenant, day.channel_id), (tenant, None))[1]
+            if sub is not None and not sub.enabled:
+                continue  # stopped (an uninstalled workspace, a channel gone): no reveal
+            # Overdue by a whole refresh: whoever should have closed it did not.
+            stale = day.closes_at <= now - (self.refresh or dt.timedelta(0))
+            if stale or (day.status == "open" and day.closes_at > now
+                         and not _closed_by_run(sub, day)):
+                self._add_close_job(tenant, day)
+                closes += 1
+        if added or moved or closes:
+            log.info("daily questions refreshed: %d added, %d moved, %d closes scheduled",
+                     added, moved, closes)
 
     async def status(self, tenant: Tenant, channel_id: str) -> Status | None:
         sub = await self.store.get_daily_sub(tenant, channel_id)
@@ -205,7 +272,7 @@ class DailyService:
         found = next((d for d in await self.store.daily_days(tenant, channel_id)
                       if d.day == day), None)
         now = self.clock.now()
-        if found is None or found.status not in ("open", "closed", "revealed"):
+        if found is None or found.status not in ("open", "closed", "revealing", "revealed"):
             return Press("That daily question is gone", "/quiz daily status shows what is on.")
         if found.status != "open" or now > found.closes_at:
             return _closed()
@@ -245,6 +312,12 @@ class DailyService:
             replace_existing=True, next_run_time=first,
             misfire_grace_time=int(self.grace.total_seconds()),
         )
+        self._schedules[job_id(tenant, sub.channel_id)] = _shape(sub)
+
+    def _unschedule(self, key: str) -> None:
+        self._schedules.pop(key, None)
+        if self.scheduler.get_job(key) is not None:
+            self.scheduler.remove_job(key)
 
     async def _unposted(self, tenant: Tenant, sub: DailySub,
                         now: dt.datetime) -> list[dt.datetime]:
@@ -267,11 +340,11 @@ class DailyService:
     async def _schedule_close(self, tenant: Tenant, day: DailyDay) -> None:
         """A job to close the day at its time, unless the next question's run will: that run
         closes the open day first, so the reveal always comes before the new question."""
-        sub = await self.store.get_daily_sub(tenant, day.channel_id)
-        if sub is not None and sub.enabled and sub.close is None and next_fire(
-                _schedule(sub.time, sub.timezone),
-                day.closes_at - dt.timedelta(seconds=1)) == day.closes_at:
+        if _closed_by_run(await self.store.get_daily_sub(tenant, day.channel_id), day):
             return
+        self._add_close_job(tenant, day)
+
+    def _add_close_job(self, tenant: Tenant, day: DailyDay) -> None:
         self.scheduler.add_job(
             self._close_job, DateTrigger(run_date=day.closes_at),
             args=(tenant.platform, tenant.id, day.channel_id, day.day),
@@ -287,14 +360,28 @@ class DailyService:
                          command="daily question"):
             tenant = Tenant(platform, tenant_id)
             await self._close_due(tenant, channel_id)
+            await self._await_reveals(tenant, channel_id)
             await self._post_day(tenant, channel_id, scheduled_at)
+
+    async def _await_reveals(self, tenant: Tenant, channel_id: str) -> None:
+        """Let a reveal under way (in a close job, or in another process that closed the day
+        first) finish before the next question. A reveal claimed longer than ``REVEAL_WAIT``
+        ago is taken for dead (its process died) and holds nothing back."""
+        deadline = self.clock.monotonic() + REVEAL_WAIT.total_seconds()
+        while self.clock.monotonic() < deadline:
+            now = self.clock.now()
+            if not any(d.status == "closed" or (
+                    d.status == "revealing" and d.revealing_at is not None
+                    and now - d.revealing_at < REVEAL_WAIT)
+                    for d in await self.store.daily_days(tenant, channel_id)):
+                return
+            await self.clock.sleep(1.0)
 
     async def _post_day(self, tenant: Tenant, channel_id: str,
                         scheduled_at: dt.datetime | None) -> None:
         sub = await self.store.get_daily_sub(tenant, channel_id)
         if sub is None or not sub.enabled:
-            if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
-                self.scheduler.remove_job(job_id(tenant, channel_id))
+            self._unschedule(job_id(tenant, channel_id))
             return
         now = self.clock.now()
         fired = scheduled_at or last_fire(_schedule(sub.time, sub.timezone), now) or now
@@ -333,8 +420,7 @@ class DailyService:
             if delivery.permanent:
                 await self.store.upsert_daily_sub(tenant, dataclasses.replace(
                     sub, enabled=False, disabled_reason=error, note=error))
-                if self.scheduler.get_job(job_id(tenant, channel_id)) is not None:
-                    self.scheduler.remove_job(job_id(tenant, channel_id))
+                self._unschedule(job_id(tenant, channel_id))
                 return
             wait = delivery.retry_after if delivery.retry_after is not None else delay
             if wait is None or self.clock.now() + dt.timedelta(seconds=wait) > fired + self.grace:
@@ -367,12 +453,22 @@ class DailyService:
                 continue  # another run is revealing it right now
             if day.status == "open" and day.closes_at <= now:
                 closed = await self.store.close_daily(tenant, channel_id, day.day)
-                if closed is not None:
+                if closed is not None and await self._claim_reveal(tenant, closed.day):
                     await self._reveal(tenant, closed)
-            elif day.status == "closed":  # closed, then the bot stopped before the reveal
+            elif day.status == "closed" and await self._claim_reveal(tenant, day):
+                # Closed, then its process stopped before claiming the reveal.
                 answers = await self.store.daily_answers(tenant, channel_id, day.day)
                 streaks = await self.store.daily_streaks(tenant, channel_id)
                 await self._reveal(tenant, DailyClose(day, answers, streaks))
+
+    async def _claim_reveal(self, tenant: Tenant, day: DailyDay) -> bool:
+        """Claim a closed day's reveal (of several runs or processes, one wins)."""
+        if await self.store.update_daily_day(tenant, day.channel_id, day.day, expect="closed",
+                                             status="revealing",
+                                             revealing_at=self.clock.now()):
+            return True
+        log.info("reveal of %s in %s already claimed", day.day, day.channel_id)
+        return False
 
     async def _reveal(self, tenant: Tenant, closed: DailyClose) -> None:
         day = closed.day

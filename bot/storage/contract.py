@@ -272,8 +272,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def update_daily_day(
-        self, tenant: Tenant, channel_id: str, day: str, **changes: Any
-    ) -> None: ...
+        self, tenant: Tenant, channel_id: str, day: str, *, expect: str | None = None,
+        **changes: Any
+    ) -> bool:
+        """Change a stored day; with ``expect``, compare-and-set on its status. False when
+        nothing changed (no such day, or another status)."""
 
     @abc.abstractmethod
     async def daily_days(self, tenant: Tenant, channel_id: str) -> list[DailyDay]: ...
@@ -337,8 +340,13 @@ class Store(abc.ABC):
     async def add_snapshots(self, snapshots: Iterable[Snapshot]) -> None: ...
 
     @abc.abstractmethod
-    def trends_version(self) -> int:
-        """Changes whenever this process writes trend snapshots (a key for derived caches)."""
+    async def trends_version(self) -> int:
+        """Changes whenever any process writes trend snapshots (a key for derived caches)."""
+
+    @abc.abstractmethod
+    async def claim_job(self, job: str, period: str) -> bool:
+        """Claim one period of a job done once for all tenants (the daily trend
+        collection): of any number of callers, in one process or several, one gets True."""
 
     @abc.abstractmethod
     async def snapshots(

@@ -29,7 +29,7 @@ from .records import (
 DAILY_POINTS = 100  # a correct daily answer; no speed bonus for a question open for hours
 DAY_HISTORY = 60  # day records kept per channel (question choice avoids recent repeats)
 _SUB_TIMES = ("created_at",)
-_DAY_TIMES = ("claimed_at", "closes_at", "opened_at")
+_DAY_TIMES = ("claimed_at", "closes_at", "opened_at", "revealing_at")
 
 
 def sub_to_doc(sub: DailySub) -> Doc:
@@ -82,10 +82,15 @@ def claim(p: Partition, day: DailyDay, now: str) -> bool:
     return True
 
 
-def update_day(p: Partition, channel_id: str, day: str, **changes: Any) -> None:
+def update_day(p: Partition, channel_id: str, day: str, expect: str | None = None,
+               **changes: Any) -> bool:
+    """Change a stored day; with ``expect``, only if its status is that one (a claim: of
+    two processes revealing the same closed day, one moves it on and the other is told no)."""
     old = p["daily_days"].get(channel_id, day)
-    if old is not None:
-        p.put("daily_days", {**old, **changes})
+    if old is None or (expect is not None and old["status"] != expect):
+        return False
+    p.put("daily_days", {**old, **changes})
+    return True
 
 
 def answer(p: Partition, channel_id: str, day: str, a: DailyAnswer) -> str:

@@ -55,7 +55,13 @@ SCHEMAS: dict[str, dict[str, TableSpec]] = {
         "daily_answers": TableSpec(("channel_id", "day", "user_id"), ("channel_id", "user_id")),
         "daily_streaks": TableSpec(("channel_id", "user_id"), ("channel_id", "user_id")),
     },
-    "trends": {"snapshots": TableSpec(("source", "framework", "metric", "fetched_at"))},
+    "trends": {
+        "snapshots": TableSpec(("source", "framework", "metric", "fetched_at")),
+        # how many times snapshots were written, by any process (a key for derived caches)
+        "stamps": TableSpec(("name",)),
+        # periods of jobs shared by all tenants that one process claimed (trend collection)
+        "claims": TableSpec(("job", "period"), ("job",)),
+    },
 }
 TENANT_KINDS = ("settings", "digests", "quiz", "scores")
 GLOBAL_KINDS = ("trends",)

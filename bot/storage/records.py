@@ -266,7 +266,7 @@ class DailyDay:
 
     channel_id: str
     day: str  # local date 'YYYY-MM-DD' in the subscription's zone
-    status: str  # posting | open | failed | closed | revealed
+    status: str  # posting | open | failed | closed | revealing | revealed
     question_id: str
     order: tuple[int, ...]  # bank option index shown at each button position
     claimed_at: dt.datetime
@@ -277,6 +277,7 @@ class DailyDay:
     permanent: bool = False
     attempts: int = 1
     late: bool = False  # posted after its time (a restart inside the grace)
+    revealing_at: dt.datetime | None = None  # when a process claimed the reveal
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,7 +244,7 @@ class DigestBuilder:
         if cadence not in PERIOD_DAYS:
             raise ValueError(f"unknown cadence {cadence!r}")
         today = self.clock.now().date()
-        version = self.store.trends_version() if self.store else 0
+        version = await self.store.trends_version() if self.store else 0
         key = (today, version)
         cached = self._cache.get(cadence)
         if cached and cached[0] == key:

@@ -6,6 +6,7 @@ and PostgreSQL on a throwaway database. ``backend.reopen`` is a restart of the p
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 
@@ -385,6 +386,24 @@ async def test_a_failed_daily_day_may_be_claimed_again(store: Store) -> None:
     assert await store.claim_daily(T, _day()) is False
 
 
+async def test_a_closed_daily_day_is_claimed_for_its_reveal_once(store: Store, clock) -> None:
+    """``expect`` makes the update a compare-and-set: of two processes revealing one closed
+    day, one moves it on and the other is told no."""
+    assert await store.update_daily_day(T, "c1", "2026-01-05", status="open") is False  # none
+    await store.claim_daily(T, _day())
+    assert await store.update_daily_day(T, "c1", "2026-01-05", status="open") is True
+    assert await store.close_daily(T, "c1", "2026-01-05") is not None
+    at = clock.now()
+    first, second = await asyncio.gather(*(
+        store.update_daily_day(T, "c1", "2026-01-05", expect="closed", status="revealing",
+                               revealing_at=at) for _ in range(2)))
+    assert sorted([first, second]) == [False, True]
+    [day] = await store.daily_days(T, "c1")
+    assert (day.status, day.revealing_at) == ("revealing", at)
+    assert await store.update_daily_day(T, "c1", "2026-01-05", expect="closed",
+                                        status="revealing") is False
+
+
 async def test_forget_user_removes_daily_answers_streaks_and_cards(store: Store) -> None:
     at = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
     await store.claim_daily(T, _day())
@@ -415,3 +434,20 @@ async def test_ping_answers_while_open_and_refuses_once_closed(store: Store, bac
         await store.ping()
     reopened = await backend.open()  # another process (or a restart) on the same data
     await reopened.ping()
+
+
+async def test_a_shared_job_period_is_claimed_once_and_snapshots_move_the_version(
+    store: Store, clock, backend
+) -> None:
+    other = store if backend.url is None else await backend.open()
+    version = await other.trends_version()
+    outcomes = [await s.claim_job("trends:collect", "2026-03-02T05")
+                for s in (store, other, store)]
+    assert outcomes == [True, False, False]
+    assert await other.claim_job("trends:collect", "2026-03-03T05") is True
+    await store.add_snapshots([Snapshot("pypi", "jax", "downloads", 1.0, clock.now())])
+    assert await other.trends_version() != version  # another process sees the new figures
+    for day in range(70):  # old claims are pruned, recent ones stay claimed
+        await store.claim_job("daily", f"d{day:03}")
+    assert await store.claim_job("daily", "d069") is False
+    assert await store.claim_job("daily", "d000") is True  # long gone

@@ -85,7 +85,6 @@ class EmbeddedStore(Store):
         self.load_reports = reports  # what recovery/migration did at open (for logs and tests)
         self._closed = False
         self._close_task: asyncio.Task[None] | None = None
-        self._trends_writes = 0
         self._oauth_states = installations.OAuthStates()
         # Owners that took a quiz lease through this store: the data directory's lock means
         # any other owner's lease was held by a process that is gone.
@@ -519,14 +518,18 @@ class EmbeddedStore(Store):
         return True
 
     async def update_daily_day(
-        self, tenant: Tenant, channel_id: str, day: str, **changes: Any
-    ) -> None:
-        """Record what happened to a claimed day (posted: 'open'; 'failed'; 'revealed')."""
+        self, tenant: Tenant, channel_id: str, day: str, *, expect: str | None = None,
+        **changes: Any
+    ) -> bool:
+        """Record what happened to a claimed day (posted: 'open'; 'failed'; 'revealed');
+        with ``expect``, only if its status is that one."""
         check_tenant(tenant)
         p = self._write(tenant, "scores")
         clean = {k: dt_to_str(v) if isinstance(v, dt.datetime) else v for k, v in changes.items()}
-        daily.update_day(p, channel_id, day, **clean)
+        if not daily.update_day(p, channel_id, day, expect, **clean):
+            return False
         await self._commit(p)
+        return True
 
     async def daily_days(self, tenant: Tenant, channel_id: str) -> list[DailyDay]:
         """The channel's recent days, oldest first."""
@@ -655,13 +658,19 @@ class EmbeddedStore(Store):
         if not snapshots:
             return
         p = self._write(GLOBAL_TENANT, "trends")
-        self._trends_writes += 1
         snapshots_docs.put(p, snapshots)
         await self._commit(p)
 
-    def trends_version(self) -> int:
+    async def trends_version(self) -> int:
         """Changes whenever trend snapshots are written: a cheap key for derived caches."""
-        return self._trends_writes
+        return snapshots_docs.version(self._parts.get((GLOBAL_TENANT, "trends")))
+
+    async def claim_job(self, job: str, period: str) -> bool:
+        p = self._write(GLOBAL_TENANT, "trends")
+        if not snapshots_docs.claim(p, job, period, self._now()):
+            return False
+        await self._commit(p)
+        return True
 
     async def snapshots(
         self,

@@ -106,7 +106,6 @@ class PostgresStore(Store):
         self._pool = pool
         self._clock = clock
         self._closed = False
-        self._trends_writes = 0
 
     @classmethod
     async def open(  # type: ignore[override]
@@ -423,12 +422,13 @@ class PostgresStore(Store):
             return daily.claim(w.part, day, self._now())
 
     async def update_daily_day(
-        self, tenant: Tenant, channel_id: str, day: str, **changes: Any
-    ) -> None:
+        self, tenant: Tenant, channel_id: str, day: str, *, expect: str | None = None,
+        **changes: Any
+    ) -> bool:
         check_tenant(tenant)
         clean = {k: dt_to_str(v) if isinstance(v, dt.datetime) else v for k, v in changes.items()}
         async with self._write(tenant, "scores", _day(channel_id, day)) as w:
-            daily.update_day(w.part, channel_id, day, **clean)
+            return daily.update_day(w.part, channel_id, day, expect, **clean)
 
     async def daily_days(self, tenant: Tenant, channel_id: str) -> list[DailyDay]:
         p = await self._read(tenant, "scores", Want("daily_days", {"channel_id": channel_id}))
@@ -542,12 +542,15 @@ class PostgresStore(Store):
         snapshots = list(snapshots)
         if not snapshots:
             return
-        self._trends_writes += 1
-        async with self._write(GLOBAL_TENANT, "trends") as w:
+        async with self._write(GLOBAL_TENANT, "trends", _STAMP) as w:
             snapshots_docs.put(w.part, snapshots)
 
-    def trends_version(self) -> int:
-        return self._trends_writes
+    async def trends_version(self) -> int:
+        return snapshots_docs.version(await self._read(GLOBAL_TENANT, "trends", _STAMP))
+
+    async def claim_job(self, job: str, period: str) -> bool:
+        async with self._write(GLOBAL_TENANT, "trends", Want("claims", {"job": job})) as w:
+            return snapshots_docs.claim(w.part, job, period, self._now())
 
     async def snapshots(
         self,
@@ -565,6 +568,9 @@ class PostgresStore(Store):
 
 
 # ---------------------------------------------------------------------- what methods load
+
+
+_STAMP = Want("stamps", {"name": "snapshots"})
 
 
 def _settings() -> Want:

@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import random
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,7 @@ class World:
     database_url: str | None = None  # a shared PostgreSQL database instead of data_dir
     refresh: dt.timedelta | None = None  # DigestService's re-read of subscriptions
     peers: list[World] = field(default_factory=list)  # other processes settle waits for
+    collect: Callable[[], Awaitable[None]] | None = None  # the daily trend collection
 
     async def open_store(self) -> Store:
         if self.database_url is not None:
@@ -83,7 +85,8 @@ class World:
         outbox.register("console", self.platform)
         builder = DigestBuilder(self.knowledge, self.clock, self.store, shipped_bank())
         self.service = DigestService(self.store, outbox, builder, self.clock, grace=self.grace,
-                                     charts=shared_charts, refresh=self.refresh)
+                                     charts=shared_charts, refresh=self.refresh,
+                                     collect=self.collect, collect_time="05:30")
         await self.service.start()
         await self.settle()
         return self.service

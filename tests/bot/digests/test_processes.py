@@ -97,3 +97,22 @@ async def test_a_moved_or_cancelled_subscription_is_followed_by_the_other_proces
     assert a.service.scheduler.get_job(job_id(TENANT, "ml")) is None
     await a.run_until(dt.datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
     assert posted(a, b) == [("news", dt.datetime(2026, 3, 2, 11, 0, tzinfo=UTC))]
+
+
+async def test_the_daily_trend_collection_runs_in_one_process(pair: tuple[World, World]) -> None:
+    """Both processes schedule the collection; the slot's claim lets one of them run it."""
+    runs: list[tuple[str, dt.datetime]] = []
+    for name, w in zip("ab", pair, strict=True):
+        await w.stop()
+
+        async def collect(name: str = name, w: World = w) -> None:
+            runs.append((name, w.clock.now()))
+
+        w.collect = collect
+    a, b = pair
+    await a.start()
+    await b.start()
+    await a.run_until(dt.datetime(2026, 3, 4, 6, 0, tzinfo=UTC))
+    assert sorted(t.isoformat() for _, t in runs) == [
+        "2026-03-02T06:00:00+00:00",  # nothing collected yet: at once, by one of them
+        "2026-03-03T05:30:00+00:00", "2026-03-04T05:30:00+00:00"]

@@ -11,7 +11,7 @@ import pytest
 
 from bot.delivery import Outbox
 from bot.quiz.daily import DailyService
-from bot.storage import DailyDay, DailySub, Store, Tenant
+from bot.storage import DailyDay, DailySub, Tenant
 from tests.bot.digests.conftest import Platform, World, shipped_bank
 
 TENANT = Tenant("console", "club")
@@ -26,11 +26,11 @@ class DailyWorld(World):
     service: DailyService | None  # type: ignore[assignment]
 
     async def start(self) -> DailyService:  # type: ignore[override]
-        self.store = await Store.open(self.data_dir, self.clock)
+        self.store = await self.open_store()
         outbox = Outbox(self.clock, rates={"console": 1000.0})
         outbox.register("console", self.platform)
         self.service = DailyService(self.store, outbox, shipped_bank(), self.clock,
-                                    grace=self.grace)
+                                    grace=self.grace, refresh=self.refresh)
         await self.service.start()
         await self.settle()
         return self.service
