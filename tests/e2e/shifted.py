@@ -6,9 +6,9 @@ read from the environment before the bot starts:
 * ``E2E_CLOCK_OFFSET``: seconds added to the bot's clock (``SystemClock.now``). Digest
   times have a minute's resolution, so a test sets the same offset on every process to put
   the next minute a few seconds ahead of them, instead of waiting up to a minute.
-* ``E2E_DIGEST_REFRESH``: seconds between re-reads of the stored digest subscriptions on a
-  shared database (a minute in production), so a subscription made through one process
-  reaches the others at once.
+* ``E2E_DIGEST_REFRESH``: seconds between re-reads of the stored digest (and daily
+  question) subscriptions on a shared database (a minute in production), so a subscription
+  made through one process reaches the others at once.
 
 Only the clock's reading moves: sleeps and the monotonic clock are real, and so is
 everything else the bot does.
