@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -27,14 +27,16 @@ async def fakes() -> AsyncIterator[Fakes]:
 @pytest.fixture
 async def launch(fakes: Fakes, tmp_path: Path) -> AsyncIterator[Launch]:
     """``await launch(data_dir)``: the bot, started and connected to both fakes (with
-    ``connect=False``, just started; ``env`` adds to its environment)."""
+    ``connect=False``, just started; ``env`` adds to its environment, ``argv`` replaces
+    ``framework-coach run``)."""
     started: list[BotProcess] = []
     workdir = tmp_path / "cwd"  # no .env here: only the environment given configures it
     workdir.mkdir()
 
     async def start(data_dir: Path, *, connect: bool = True,
-                    env: dict[str, str] | None = None) -> BotProcess:
-        bot = await BotProcess.start(fakes, data_dir, workdir, env)
+                    env: dict[str, str] | None = None,
+                    argv: Sequence[str] | None = None) -> BotProcess:
+        bot = await BotProcess.start(fakes, data_dir, workdir, env, argv)
         started.append(bot)
         if connect:
             await bot.connected(fakes)

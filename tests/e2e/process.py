@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +29,7 @@ from tests.adapters.fakes.discord_fake import FakeDiscord
 from tests.adapters.fakes.slack_api import FakeSlack
 
 EXE = shutil.which("framework-coach", path=str(Path(sys.executable).parent))
+ROOT = Path(__file__).resolve().parents[2]  # the checkout these tests belong to
 # Shaped like real tokens, so the bot's configuration checks accept them from the
 # environment; only the fakes take them. Not secrets: nothing real accepts them.
 DISCORD_TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAx.Gfake0.e2e-fake-discord-token-0000000"
@@ -51,7 +52,8 @@ class Launch(Protocol):
     """The ``launch`` fixture: start a bot on ``data_dir``."""
 
     def __call__(self, data_dir: Path, *, connect: bool = True,
-                 env: dict[str, str] | None = None) -> Awaitable[BotProcess]: ...
+                 env: dict[str, str] | None = None,
+                 argv: Sequence[str] | None = None) -> Awaitable[BotProcess]: ...
 
 
 @dataclass
@@ -73,11 +75,14 @@ class BotProcess:
 
     @classmethod
     async def start(cls, fakes: Fakes, data_dir: Path, workdir: Path,
-                    env: dict[str, str] | None = None) -> BotProcess:
-        """Launch the bot (``env`` adds to or overrides ``bot_env``); returns at once."""
+                    env: dict[str, str] | None = None,
+                    argv: Sequence[str] | None = None) -> BotProcess:
+        """Launch the bot (``env`` adds to or overrides ``bot_env``; ``argv`` replaces
+        ``framework-coach run``); returns at once."""
         assert EXE, "the console script is installed with the package"
         proc = await asyncio.create_subprocess_exec(
-            EXE, "run", cwd=workdir, env={**bot_env(fakes, data_dir), **(env or {})},
+            *(argv or (EXE, "run")), cwd=workdir,
+            env={**bot_env(fakes, data_dir), **(env or {})},
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -158,10 +163,12 @@ class BotProcess:
 
 def bot_env(fakes: Fakes, data_dir: Path) -> dict[str, str]:
     """Only what the bot needs: nothing inherited that could point it at the real Slack or
-    Discord (tokens, proxies, a developer's DATA_DIR)."""
+    Discord (tokens, proxies, a developer's DATA_DIR). The bot's code is this checkout's
+    (``PYTHONPATH``), whichever checkout the virtualenv was installed from."""
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ")}
     return {
         **keep,
+        "PYTHONPATH": str(ROOT),
         "HOME": str(data_dir.parent),
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "INFO",
