@@ -41,7 +41,7 @@ from bot.delivery import Outbox
 from bot.models import Context, Response, Section
 from bot.quiz import faults, render
 from bot.quiz.bank import QuestionBank, bank_key, in_order
-from bot.quiz.session import AnswerResult, Outcome, Phase, QuizSession
+from bot.quiz.session import AnswerResult, Outcome, Phase, QuizSession, gate_saved
 from bot.storage import AnswerRecord, Fold, GameResult, Lease, Store, Tenant
 from bot.storage import QuizSession as SavedGame
 from knowledge.schema import Question
@@ -194,7 +194,9 @@ class QuizManager:
             # Durable before it is confirmed: the press itself, which replays through the
             # state machine after a restart (one small write, not the whole state).
             try:
-                stored = await self._save_answer(session, q_index, o_index, now, ctx)
+                stored = await self._save_answer(
+                    Tenant(session.platform, session.tenant_id), session.channel_id,
+                    session.id, q_index, o_index, now, ctx)
             except Exception:
                 session.withdraw(ctx.user_id, before)  # not saved, so not counted either
                 raise
@@ -207,15 +209,20 @@ class QuizManager:
 
     async def _press_saved(self, sid: str, q_index: int, o_index: int, ctx: Context) -> Response:
         """A press for a game whose timer runs in another process: checked against the saved
-        game, then saved with the same compare-and-set; that process merges it."""
-        session = await self._saved_session(sid, ctx)
-        if session is None:
+        state, then saved with the same compare-and-set; that process merges it."""
+        tenant = Tenant(ctx.platform, ctx.tenant_id)
+        saved = await self.store.quiz_game(tenant, ctx.channel_id)
+        if saved is None or saved.state.get("id") != sid:
             return _answer_reply(Outcome.NOT_OPEN, None)
         now = self.clock.now()
-        result = session.answer(ctx.user_id, ctx.user_name, o_index, q_index, now)
-        if result.outcome is not Outcome.ACCEPTED:
-            return _answer_reply(result.outcome, _option(result))
-        if await self._save_answer(session, q_index, o_index, now, ctx) == "recorded":
+        try:
+            refused = gate_saved(saved.state, q_index, o_index, now)
+        except (KeyError, TypeError, ValueError, IndexError):
+            refused = Outcome.NOT_OPEN
+        if refused is not None:
+            return _answer_reply(refused, None)
+        if await self._save_answer(tenant, ctx.channel_id, sid, q_index, o_index, now,
+                                   ctx) == "recorded":
             return _answer_reply(Outcome.ACCEPTED, o_index)
         return await self._refusal(sid, q_index, o_index, ctx)
 
@@ -238,11 +245,11 @@ class QuizManager:
         except (KeyError, TypeError, ValueError):
             return None
 
-    async def _save_answer(self, session: QuizSession, q_index: int, o_index: int,
-                           now: dt.datetime, ctx: Context) -> str:
+    async def _save_answer(self, tenant: Tenant, channel_id: str, sid: str, q_index: int,
+                           o_index: int, now: dt.datetime, ctx: Context) -> str:
         return await self.store.save_quiz_answer(
-            Tenant(session.platform, session.tenant_id), session.channel_id,
-            {"session_id": session.id, "question": q_index, "user_id": ctx.user_id,
+            tenant, channel_id,
+            {"session_id": sid, "question": q_index, "user_id": ctx.user_id,
              "user_name": ctx.user_name, "option": o_index, "answered_at": now.isoformat()},
         )
 
@@ -396,7 +403,8 @@ class QuizManager:
 
     def _let_go(self, key: Key, running: _Running) -> None:
         """Another process runs the game now: stop its timer here without a word."""
-        log.info("quiz %s in %s continues in another process", running.session.id, key[2])
+        log.info("quiz %s in %s: another process runs it now, or it ended there",
+                 running.session.id, key[2])
         if running.task and running.task is not asyncio.current_task():
             running.task.cancel()
         self._drop(key, running)

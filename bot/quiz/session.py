@@ -106,14 +106,11 @@ class QuizSession:
     def answer(self, user_id: str, name: str, option: int, question: int,
                now: dt.datetime) -> AnswerResult:
         """Someone pressed an option of question number ``question``."""
-        if self.phase is not Phase.ASKING or question != self.index:
-            late = self.phase is not Phase.FINISHED and question <= self.index
-            return AnswerResult(Outcome.TOO_LATE if late else Outcome.NOT_OPEN)
-        assert self.deadline is not None and self.opened_at is not None
-        if now > self.deadline:
-            return AnswerResult(Outcome.TOO_LATE)
-        if not 0 <= option < self.option_counts[self.index]:
-            return AnswerResult(Outcome.BAD_OPTION)
+        refused = gate(self.phase, self.index, self.deadline, self.option_counts, question,
+                       option, now)
+        if refused is not None:
+            return AnswerResult(refused)
+        assert self.opened_at is not None
         player = self.players.get(user_id)
         if player is None:
             player = self.players[user_id] = Player(user_id, name, self.index)
@@ -233,3 +230,26 @@ class QuizSession:
         data["answers"] = {u: Answer(**a) for u, a in data.get("answers", {}).items()}
         data["players"] = {u: Player(**p) for u, p in data.get("players", {}).items()}
         return cls(**data)
+
+
+def gate(phase: Phase, index: int, deadline: dt.datetime | None, option_counts: list[int],
+         question: int, option: int, now: dt.datetime) -> Outcome | None:
+    """Why a press cannot be taken whoever pressed (None: it can): the question is not the
+    open one, its time is up, or the option does not exist."""
+    if phase is not Phase.ASKING or question != index:
+        late = phase is not Phase.FINISHED and question <= index
+        return Outcome.TOO_LATE if late else Outcome.NOT_OPEN
+    if deadline is None or now > deadline:
+        return Outcome.TOO_LATE
+    if not 0 <= option < option_counts[index]:
+        return Outcome.BAD_OPTION
+    return None
+
+
+def gate_saved(state: dict[str, Any], question: int, option: int,
+               now: dt.datetime) -> Outcome | None:
+    """``gate`` on a saved state, without rebuilding the game (a press that reaches a
+    process not running the game costs the same however many people play)."""
+    deadline = dt.datetime.fromisoformat(state["deadline"]) if state.get("deadline") else None
+    return gate(Phase(state["phase"]), state["index"], deadline, state["option_counts"],
+                question, option, now)

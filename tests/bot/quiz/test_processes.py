@@ -241,3 +241,16 @@ async def test_stop_through_another_process_ends_the_game_and_the_owner_lets_go(
     assert len(pair.a.recorder.posts) == 1 and pair.b.recorder.posts == []
     assert (await pair.a.store.user_stats(TENANT, "bob")).games_played == 1
     assert await pair.a.store.quiz_game(TENANT, "study") is None
+
+
+async def test_another_process_refuses_a_press_after_the_deadline_or_for_no_such_option(pair):
+    game = await _started(pair, "/quiz start questions:2 time:20")
+    bad = await pair.b.press(game, 0, 7, "bob")
+    assert bad.title == "That option does not exist"
+    await open_question(pair)
+    await pair.clock.advance(20 + CLOSE_GRACE / 2)  # time is up; the owner has not closed yet
+    late = await pair.b.press(game, 0, _correct(pair), "bob")
+    assert late.title == "Time was up for that question"
+    await pair.clock.advance(CLOSE_GRACE)
+    posts = await pair.a.recorder.wait_posts(2)
+    assert "Bob" not in posts[1].plain_text()
