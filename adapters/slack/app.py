@@ -34,6 +34,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters import health
 from adapters.backoff import Backoff
@@ -128,6 +129,9 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self._socket: SocketHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
+        # One HTTP session for every response_url reply: bolt's ``respond`` opens a new
+        # session (a new connection, on Slack a new TLS handshake) for each one.
+        self._replies: aiohttp.ClientSession | None = None
         for spec in core.registry.commands():
             self.bolt.command(f"/{spec.name_on(PLATFORM)}")(self._on_command)
         self.bolt.action(re.compile(rf"^{re.escape(ACTION_PREFIX)}\d+$"))(self._on_action)
@@ -249,6 +253,9 @@ class SlackAdapter:
         await self.drain(timeout=5.0)
         for task in list(self._tasks):
             task.cancel()
+        if self._replies is not None:
+            await self._replies.close()
+            self._replies = None
 
     async def deliver(self, tenant_id: str, channel_id: str, response: Response) -> Delivery:
         """Post to a channel (digests, quiz questions); ``message_id`` is the message ts of
@@ -425,10 +432,18 @@ class SlackAdapter:
         self._later(upload())
 
     async def _send(self, rendered: Rendered, respond: Any) -> None:
+        """Post through the request's response_url (bolt's ``respond`` names it)."""
+        if getattr(respond, "response_url", None) is None:
+            log.warning("response_url post failed: the request carries no response_url")
+            return
+        if self._replies is None or self._replies.closed:
+            self._replies = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        reply = AsyncWebhookClient(respond.response_url, session=self._replies,
+                                   logger=logging.getLogger("framework_coach.slack.web"))
         for message in rendered.messages:
             try:
-                await respond(text=message["text"], blocks=message["blocks"],
-                              response_type=rendered.response_type, replace_original=False)
+                await reply.send(text=message["text"], blocks=message["blocks"],
+                                 response_type=rendered.response_type, replace_original=False)
             except Exception as exc:  # response_url expired, network: nothing else to try
                 log.warning("response_url post failed: %s", type(exc).__name__)
                 return

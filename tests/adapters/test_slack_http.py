@@ -197,6 +197,18 @@ async def test_a_click_is_acked_and_answered_in_the_channel_through_response_url
         assert expected.title in visible_text(shown[0].message)
 
 
+async def test_response_url_replies_share_one_connection(core):
+    """bolt's ``respond`` opens a session per reply: on Slack, a TLS handshake per press."""
+    async with Running(core) as h:
+        seen = await h.command("/framework role:ml-engineer", user="u1", channel="c1")
+        detail = seen[0].button_ids[0]
+        for user in ("u2", "u3", "u4", "u5"):
+            shown = await h.press_shown(detail, user=user, channel="c1")
+            assert [s.via for s in shown] == ["response_url"]
+        peers = h.fake.reply_peers
+        assert len(peers) == 4 and len(set(peers)) == 1, peers
+
+
 async def test_quiz_answers_are_private_to_the_clicker_and_reveals_go_to_the_channel(core):
     pressed: list[tuple[str, Context]] = []
 

@@ -57,6 +57,7 @@ class Failure:
 class FakeSlack:
     """The Slack side: start() it, point SLACK_API_URL at ``api_url``."""
 
+    reply_peers: list[Any] = field(default_factory=list)  # who posted each response_url
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # conversations.info
     # The bot token's scopes, sent as X-OAuth-Scopes on every answer (as Slack does).
@@ -280,6 +281,8 @@ class FakeSlack:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         data = await request.json()
+        self.reply_peers.append(request.transport.get_extra_info("peername")
+                                if request.transport else None)
         await self._record(Call(f"response_url:{request.match_info['key']}", data,
                                 dict(request.headers)))
         return web.Response(text="ok")
