@@ -89,6 +89,9 @@ class QuizManager:
         # Names this process in the games' leases (unique per start, readable in the database).
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._keeper: asyncio.Task[None] | None = None
+        # Held while a game comes to run here (started, or taken by the keeper or a command),
+        # so that no two of them start a driver for the same game.
+        self._arriving = asyncio.Lock()
 
     # ------------------------------------------------------------------ queries
     def running(self, platform: str, tenant: str, channel: str) -> QuizSession | None:
@@ -141,18 +144,20 @@ class QuizManager:
             option_orders=orders,
         )
         session.open_question(self.clock.now())
-        try:
-            await self._save(session, new=True)
-        except _Lost:
-            return None
-        self._launch(key, _Running(session))
+        async with self._arriving:
+            try:
+                await self._save(session, new=True)
+            except _Lost:
+                return None
+            self._launch(key, _Running(session))
         return session
 
     async def stop(self, ctx: Context) -> Response | None:
         """End the channel's quiz now; returns the final standings (or None if none runs).
         A game another process runs is taken over first, so this process can end it."""
         key = (ctx.platform, ctx.tenant_id, ctx.channel_id)
-        running = self._running.get(key) or await self._take_here(key, force=True)
+        running = (self._running.get(key) or await self._take_here(key, force=True)
+                   or self._running.get(key))  # or the keeper took it here meanwhile
         if running is None:
             return None
         try:
@@ -370,7 +375,14 @@ class QuizManager:
     async def _take_here(self, key: Key, force: bool = False) -> _Running | None:
         """Take a saved game's lease (``force``: even from a live process, for a command
         here), then restore it as it stands, completing what a kill cut short. None if there
-        is no game to run (none, not taken, unreadable, or just finished)."""
+        is no game to run (none, not taken, unreadable, or just finished), or if it runs here
+        already."""
+        async with self._arriving:
+            if key in self._running:
+                return None
+            return await self._take(key, force)
+
+    async def _take(self, key: Key, force: bool) -> _Running | None:
         tenant = Tenant(key[0], key[1])
         saved = await self.store.quiz_game(tenant, key[2])
         if saved is None:
