@@ -447,6 +447,7 @@ class QuizManager:
                     if session.message_id is None and not await self._post_question(running):
                         async with running.lock:
                             if session.phase is not Phase.FINISHED:
+                                await self._seal(session)
                                 session.finish()
                                 await self._finish(key, session)
                         return
@@ -469,8 +470,10 @@ class QuizManager:
             self._let_go(key, running)
         except Exception:
             log.exception("quiz %s failed; closing it with its standings", session.id)
-            session.finish()
             with contextlib.suppress(_Lost):
+                if session.phase is Phase.ASKING:
+                    await self._seal(session)  # answers confirmed elsewhere count too
+                session.finish()
                 await self._finish(key, session)
 
     async def _wait_for_close(self, running: _Running) -> None:
@@ -555,12 +558,7 @@ class QuizManager:
         """Seal the question (no answer is accepted after this, in any process), take in
         every answer saved for it, then save, count and reveal."""
         question = self._question(session)
-        answers = await self.store.seal_quiz_question(
-            Tenant(session.platform, session.tenant_id), session.channel_id, session.id,
-            session.index, self.owner)
-        if answers is None:
-            raise _Lost(session.id)
-        replay(session, answers)
+        await self._seal(session)
         session.close_question(self.clock.now(), pause)
         await self._save(session)  # closed for good
         faults.reached("close:after-state")
@@ -570,6 +568,16 @@ class QuizManager:
         if pause:
             await self.outbox.post(session.platform, session.tenant_id, session.channel_id,
                                    render.reveal_message(session, question))
+
+    async def _seal(self, session: QuizSession) -> None:
+        """Close the open question to answers in every process and take in those saved for
+        it, so that every confirmed answer is part of the state saved next."""
+        answers = await self.store.seal_quiz_question(
+            Tenant(session.platform, session.tenant_id), session.channel_id, session.id,
+            session.index, self.owner)
+        if answers is None:
+            raise _Lost(session.id)
+        replay(session, answers)
 
     async def _edit_closed(self, session: QuizSession, question: Question | None = None) -> None:
         """The question's message without its buttons, the answer marked (idempotent)."""

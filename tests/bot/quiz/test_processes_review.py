@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.storage import StorageUnavailable
 from tests.bot.quiz.test_processes import (  # noqa: F401 - pair is a fixture
     TENANT,
-    WHERE,
     Pair,
     _correct,
     _started,
@@ -47,3 +47,27 @@ async def test_a_keeper_round_landing_during_a_start_leaves_one_timer(
         await asyncio.sleep(0)
     assert len(_drivers(game)) == 1
     assert len(pair.a.recorder.posts) == 1  # question 1, once
+
+
+async def test_a_game_ended_by_a_failure_counts_answers_acknowledged_in_another_process(
+        pair: Pair, monkeypatch):  # noqa: F811
+    """A failure while a question is open ends the game with its standings; an answer that
+    another process confirmed (saved, not merged yet) must be part of them."""
+    game = await _started(pair)
+    assert "recorded" in (await pair.b.press(game, 0, _correct(pair), "bob")).title
+    await open_question(pair)
+    original = pair.a.store.quiz_game
+    blips: list[int] = []
+
+    async def flaky(*args, **kw):  # noqa: ANN002, ANN003
+        if not blips:  # the owner's next merge poll meets a database blip
+            blips.append(1)
+            raise StorageUnavailable("blip")
+        return await original(*args, **kw)
+
+    monkeypatch.setattr(pair.a.store, "quiz_game", flaky)
+    await pair.clock.advance(1.0)
+    posts = await pair.a.recorder.wait_posts(2)
+    assert posts[-1].title == "Quiz over: Bob wins!"
+    bob = await pair.b.store.user_stats(TENANT, "bob")
+    assert (bob.answered, bob.correct, bob.games_played) == (1, 1, 1)
