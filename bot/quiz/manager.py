@@ -353,6 +353,8 @@ class QuizManager:
     async def _renew_leases(self) -> None:
         for key, running in list(self._running.items()):
             s = running.session
+            if s.phase is Phase.FINISHED:
+                continue  # being ended here (and deleted): letting go would cut that short
             if not await self.store.lease_quiz_game(Tenant(s.platform, s.tenant_id),
                                                     s.channel_id, s.id, self._lease()):
                 self._let_go(key, running)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.quiz.manager import CLOSE_GRACE, REVEAL_PAUSE
 from bot.storage import StorageUnavailable
 from tests.bot.quiz.test_processes import (  # noqa: F401 - pair is a fixture
     TENANT,
@@ -71,3 +72,27 @@ async def test_a_game_ended_by_a_failure_counts_answers_acknowledged_in_another_
     assert posts[-1].title == "Quiz over: Bob wins!"
     bob = await pair.b.store.user_stats(TENANT, "bob")
     assert (bob.answered, bob.correct, bob.games_played) == (1, 1, 1)
+
+
+async def test_the_final_standings_are_posted_when_a_lease_round_meets_the_finish(
+        pair: Pair, monkeypatch):  # noqa: F811
+    """The keeper renews leases while the driver ends the game: a renewal refused because
+    the driver has just deleted the finished game must not cut the driver off before it
+    posts the final standings."""
+    game = await _started(pair, "/quiz start questions:1 time:20")
+    manager = pair.a.manager
+    original = manager.store.delete_quiz_session
+
+    async def delete(*args, **kw):  # noqa: ANN002, ANN003
+        removed = await original(*args, **kw)
+        await asyncio.create_task(manager._renew_leases())  # a keeper round lands here
+        return removed
+
+    monkeypatch.setattr(manager.store, "delete_quiz_session", delete)
+    assert "recorded" in (await pair.a.press(game, 0, _correct(pair), "bob")).title
+    await open_question(pair)
+    await pair.clock.advance(20 + CLOSE_GRACE)
+    await pair.a.recorder.wait_posts(2)
+    await pair.clock.advance(REVEAL_PAUSE)
+    posts = await pair.a.recorder.wait_posts(3)
+    assert posts[2].title == "Quiz over: Bob wins!"
