@@ -353,6 +353,14 @@ class QuizManager:
     async def _renew_leases(self) -> None:
         for key, running in list(self._running.items()):
             s = running.session
+            if running.task is not None and running.task.done():
+                # Its driver failed, even to end the game: run it again from its saved state
+                # (just below, or in another process) rather than keep it here forever.
+                if not running.task.cancelled():
+                    log.warning("quiz %s stopped (%r); resuming it", s.id,
+                                running.task.exception())
+                self._drop(key, running)
+                continue
             if s.phase is Phase.FINISHED:
                 continue  # being ended here (and deleted): letting go would cut that short
             if not await self.store.lease_quiz_game(Tenant(s.platform, s.tenant_id),

@@ -11,6 +11,7 @@ from bot.quiz.manager import CLOSE_GRACE, REVEAL_PAUSE
 from bot.storage import StorageUnavailable
 from tests.bot.quiz.test_processes import (  # noqa: F401 - pair is a fixture
     TENANT,
+    WHERE,
     Pair,
     _correct,
     _started,
@@ -70,6 +71,43 @@ async def test_a_game_ended_by_a_failure_counts_answers_acknowledged_in_another_
     await pair.clock.advance(1.0)
     posts = await pair.a.recorder.wait_posts(2)
     assert posts[-1].title == "Quiz over: Bob wins!"
+    bob = await pair.b.store.user_stats(TENANT, "bob")
+    assert (bob.answered, bob.correct, bob.games_played) == (1, 1, 1)
+
+
+async def test_a_driver_that_could_not_even_end_its_game_does_not_hold_it_forever(
+        pair: Pair, monkeypatch):  # noqa: F811
+    """The database is away for a moment: the driver fails and cannot save the end either.
+    Its process is alive and keeps renewing the lease, so no other process takes the game:
+    the game must still go on (or end) once the database is back, not hang."""
+    for p in (pair.a, pair.b):
+        assert await p.manager.resume_all() == 0
+    game = await _started(pair)
+    assert "recorded" in (await pair.b.press(game, 0, _correct(pair), "bob")).title
+    await open_question(pair)
+    store = pair.a.store
+    down = [True]
+    for name in ("quiz_game", "save_quiz_session", "seal_quiz_question", "record_quiz_step"):
+        method = getattr(store, name)
+
+        async def failing(*args, _method=method, **kw):  # noqa: ANN002, ANN003
+            if down[0]:
+                raise StorageUnavailable("down")
+            return await _method(*args, **kw)
+
+        monkeypatch.setattr(store, name, failing)
+    driver = pair.a.manager._running[WHERE].task
+    assert driver is not None
+    await pair.clock.advance(1.0)  # the merge poll fails, then the attempt to end the game
+    await until(driver.done)
+    down[0] = False
+    for _ in range(80):
+        await pair.step(1)
+        if any(r.title.startswith("Quiz over") for _, r in
+               pair.a.recorder.posts + pair.b.recorder.posts):
+            break
+    titles = [r.title for _, r in pair.a.recorder.posts + pair.b.recorder.posts]
+    assert any(t.startswith("Quiz over") for t in titles), titles
     bob = await pair.b.store.user_stats(TENANT, "bob")
     assert (bob.answered, bob.correct, bob.games_played) == (1, 1, 1)
 
