@@ -266,19 +266,24 @@ class QuizManager:
         process runs are taken over first, so their state is changed in one place."""
         for saved in await self.store.active_quiz_sessions():
             key = (saved.tenant.platform, saved.tenant.id, saved.channel_id)
-            if (platform, tenant) == key[:2] and key not in self._running:
+            if (platform, tenant) != key[:2]:
+                continue
+            stale = self._running.get(key)
+            if stale is not None and saved.owner not in (None, self.owner):
+                self._let_go(key, stale)  # taken over a moment ago: taken back just below
+            if key not in self._running:
                 taken = await self._take_here(key, force=True)
                 if taken is not None:
                     self._launch(key, taken)
         for key, running in list(self._running.items()):
             if key[:2] == (platform, tenant):
                 async with running.lock:
-                    await self._merge(running.session)
-                    running.session.players.pop(user_id, None)
-                    running.session.answers.pop(user_id, None)
                     try:
+                        await self._merge(running.session)
+                        running.session.players.pop(user_id, None)
+                        running.session.answers.pop(user_id, None)
                         await self._save(running.session)
-                    except _Lost:
+                    except _Lost:  # it ended meanwhile
                         self._let_go(key, running)
         return await self.store.forget_user(Tenant(platform, tenant), user_id)
 

@@ -134,3 +134,29 @@ async def test_the_final_standings_are_posted_when_a_lease_round_meets_the_finis
     await pair.clock.advance(REVEAL_PAUSE)
     posts = await pair.a.recorder.wait_posts(3)
     assert posts[2].title == "Quiz over: Bob wins!"
+
+
+async def test_forget_in_a_process_whose_game_was_just_taken_by_another_one(
+        pair: Pair):  # noqa: F811
+    """Bob's /quiz forget in B takes the game over from A; Cy's, in A a moment later (before
+    A has noticed), must still take Cy out of the game and delete Cy's data."""
+    game = await _started(pair)
+    right = _correct(pair)
+    for user in ("bob", "cy"):
+        assert "recorded" in (await pair.a.press(game, 0, right, user)).title
+    await open_question(pair)
+    await pair.b.manager.forget("console", "club", "bob")
+    assert pair.b.manager.running(*WHERE) is not None
+    assert pair.a.manager.running(*WHERE) is not None  # A has not noticed yet
+    await pair.a.manager.forget("console", "club", "cy")
+    def a_alone() -> bool:
+        return [p.manager.running(*WHERE) is None for p in (pair.a, pair.b)] == [False, True]
+
+    for _ in range(5):  # the process that lost the game notices at its next merge
+        await pair.clock.advance(1.0)
+        if a_alone():
+            break
+    await until(a_alone)
+    saved = await pair.a.store.quiz_game(TENANT, "study")
+    assert saved is not None and {"bob", "cy"}.isdisjoint(saved.state["players"])
+    assert {a["user_id"] for a in saved.answers}.isdisjoint({"bob", "cy"})
