@@ -173,6 +173,10 @@ class QuizManager:
         except _Lost:
             self._let_go(key, running)
             return None
+        except Exception:
+            if running.task is None:  # taken for this stop: no timer here, so run it again
+                self._drop(key, running)  # from its saved state (the keeper takes it)
+            raise
         if running.task and running.task is not asyncio.current_task():
             running.task.cancel()
         return final

@@ -160,3 +160,36 @@ async def test_forget_in_a_process_whose_game_was_just_taken_by_another_one(
     saved = await pair.a.store.quiz_game(TENANT, "study")
     assert saved is not None and {"bob", "cy"}.isdisjoint(saved.state["players"])
     assert {a["user_id"] for a in saved.answers}.isdisjoint({"bob", "cy"})
+
+
+async def test_a_stop_that_fails_in_another_process_leaves_the_game_running(
+        pair: Pair, monkeypatch):  # noqa: F811
+    """/quiz stop in B takes the game from A, then meets a database blip: the game must not
+    stay in B without a timer (B renewing its lease, so nobody else runs it either)."""
+    for p in (pair.a, pair.b):
+        assert await p.manager.resume_all() == 0
+    game = await _started(pair)
+    assert "recorded" in (await pair.a.press(game, 0, _correct(pair), "bob")).title
+    await open_question(pair)
+    original = pair.b.store.seal_quiz_question
+    blips: list[int] = []
+
+    async def flaky(*args, **kw):  # noqa: ANN002, ANN003
+        if not blips:
+            blips.append(1)
+            raise StorageUnavailable("blip")
+        return await original(*args, **kw)
+
+    monkeypatch.setattr(pair.b.store, "seal_quiz_question", flaky)
+    failed = await pair.b.say("/quiz stop", user="ann")
+    assert failed.is_error and blips
+
+    def revealed() -> bool:
+        return any(r.title.startswith("Answer: ") for _, r in
+                   pair.a.recorder.posts + pair.b.recorder.posts)
+
+    for _ in range(30):
+        await pair.step(1)
+        if revealed():
+            break
+    assert revealed()
