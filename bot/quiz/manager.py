@@ -279,9 +279,12 @@ class QuizManager:
                 taken = await self._take_here(key, force=True)
                 if taken is not None:
                     self._launch(key, taken)
-        for key, running in list(self._running.items()):
-            if key[:2] == (platform, tenant):
-                async with running.lock:
+        # The games stay locked until the data is gone: a question closing in between would
+        # take the user's saved answer (deleted below) back into the game.
+        async with contextlib.AsyncExitStack() as locked:
+            for key, running in list(self._running.items()):
+                if key[:2] == (platform, tenant):
+                    await locked.enter_async_context(running.lock)
                     try:
                         await self._merge(running.session)
                         running.session.players.pop(user_id, None)
@@ -289,7 +292,7 @@ class QuizManager:
                         await self._save(running.session)
                     except _Lost:  # it ended meanwhile
                         self._let_go(key, running)
-        return await self.store.forget_user(Tenant(platform, tenant), user_id)
+            return await self.store.forget_user(Tenant(platform, tenant), user_id)
 
     async def abandon(self, platform: str, tenant: str) -> int:
         """End every game in the server without a word (the app was removed from it):

@@ -193,3 +193,31 @@ async def test_a_stop_that_fails_in_another_process_leaves_the_game_running(
         if revealed():
             break
     assert revealed()
+
+
+async def test_a_question_closing_during_a_forget_does_not_bring_the_player_back(
+        pair: Pair, monkeypatch):  # noqa: F811
+    """Cy's /quiz forget takes Cy out of the running game, then deletes Cy's data. The
+    question closing in between must not take Cy's saved answer back into the game (and
+    count it, and count the game for Cy at its end)."""
+    game = await _started(pair, "/quiz start questions:1 time:20")
+    right = _correct(pair)
+    for user in ("bob", "cy"):
+        assert "recorded" in (await pair.a.press(game, 0, right, user)).title
+    await open_question(pair)
+    original = pair.a.store.forget_user
+
+    async def forget_user(*args, **kw):  # noqa: ANN002, ANN003
+        await pair.clock.advance(20 + CLOSE_GRACE)  # the question closes in between
+        for _ in range(50):
+            await asyncio.sleep(0.001)
+        return await original(*args, **kw)
+
+    monkeypatch.setattr(pair.a.store, "forget_user", forget_user)
+    await pair.a.manager.forget("console", "club", "cy")
+    await pair.a.recorder.wait_posts(2)
+    await pair.clock.advance(REVEAL_PAUSE)
+    posts = await pair.a.recorder.wait_posts(3)
+    assert posts[2].title == "Quiz over: Bob wins!" and "Cy" not in posts[2].plain_text()
+    cy = await pair.a.store.user_stats(TENANT, "cy")
+    assert (cy.answered, cy.games_played) == (0, 0)
