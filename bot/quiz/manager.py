@@ -89,6 +89,9 @@ class QuizManager:
         # Names this process in the games' leases (unique per start, readable in the database).
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._keeper: asyncio.Task[None] | None = None
+        # Held while a game comes to run here (started, or taken by the keeper or a command),
+        # so that no two of them start a driver for the same game.
+        self._arriving = asyncio.Lock()
 
     # ------------------------------------------------------------------ queries
     def running(self, platform: str, tenant: str, channel: str) -> QuizSession | None:
@@ -141,18 +144,20 @@ class QuizManager:
             option_orders=orders,
         )
         session.open_question(self.clock.now())
-        try:
-            await self._save(session, new=True)
-        except _Lost:
-            return None
-        self._launch(key, _Running(session))
+        async with self._arriving:
+            try:
+                await self._save(session, new=True)
+            except _Lost:
+                return None
+            self._launch(key, _Running(session))
         return session
 
     async def stop(self, ctx: Context) -> Response | None:
         """End the channel's quiz now; returns the final standings (or None if none runs).
         A game another process runs is taken over first, so this process can end it."""
         key = (ctx.platform, ctx.tenant_id, ctx.channel_id)
-        running = self._running.get(key) or await self._take_here(key, force=True)
+        running = (self._running.get(key) or await self._take_here(key, force=True)
+                   or self._running.get(key))  # or the keeper took it here meanwhile
         if running is None:
             return None
         try:
@@ -168,6 +173,10 @@ class QuizManager:
         except _Lost:
             self._let_go(key, running)
             return None
+        except Exception:
+            if running.task is None:  # taken for this stop: no timer here, so run it again
+                self._drop(key, running)  # from its saved state (the keeper takes it)
+            raise
         if running.task and running.task is not asyncio.current_task():
             running.task.cancel()
         return final
@@ -261,21 +270,29 @@ class QuizManager:
         process runs are taken over first, so their state is changed in one place."""
         for saved in await self.store.active_quiz_sessions():
             key = (saved.tenant.platform, saved.tenant.id, saved.channel_id)
-            if (platform, tenant) == key[:2] and key not in self._running:
+            if (platform, tenant) != key[:2]:
+                continue
+            stale = self._running.get(key)
+            if stale is not None and saved.owner not in (None, self.owner):
+                self._let_go(key, stale)  # taken over a moment ago: taken back just below
+            if key not in self._running:
                 taken = await self._take_here(key, force=True)
                 if taken is not None:
                     self._launch(key, taken)
-        for key, running in list(self._running.items()):
-            if key[:2] == (platform, tenant):
-                async with running.lock:
-                    await self._merge(running.session)
-                    running.session.players.pop(user_id, None)
-                    running.session.answers.pop(user_id, None)
+        # The games stay locked until the data is gone: a question closing in between would
+        # take the user's saved answer (deleted below) back into the game.
+        async with contextlib.AsyncExitStack() as locked:
+            for key, running in list(self._running.items()):
+                if key[:2] == (platform, tenant):
+                    await locked.enter_async_context(running.lock)
                     try:
+                        await self._merge(running.session)
+                        running.session.players.pop(user_id, None)
+                        running.session.answers.pop(user_id, None)
                         await self._save(running.session)
-                    except _Lost:
+                    except _Lost:  # it ended meanwhile
                         self._let_go(key, running)
-        return await self.store.forget_user(Tenant(platform, tenant), user_id)
+            return await self.store.forget_user(Tenant(platform, tenant), user_id)
 
     async def abandon(self, platform: str, tenant: str) -> int:
         """End every game in the server without a word (the app was removed from it):
@@ -348,6 +365,16 @@ class QuizManager:
     async def _renew_leases(self) -> None:
         for key, running in list(self._running.items()):
             s = running.session
+            if running.task is not None and running.task.done():
+                # Its driver failed, even to end the game: run it again from its saved state
+                # (just below, or in another process) rather than keep it here forever.
+                if not running.task.cancelled():
+                    log.warning("quiz %s stopped (%r); resuming it", s.id,
+                                running.task.exception())
+                self._drop(key, running)
+                continue
+            if s.phase is Phase.FINISHED:
+                continue  # being ended here (and deleted): letting go would cut that short
             if not await self.store.lease_quiz_game(Tenant(s.platform, s.tenant_id),
                                                     s.channel_id, s.id, self._lease()):
                 self._let_go(key, running)
@@ -370,7 +397,14 @@ class QuizManager:
     async def _take_here(self, key: Key, force: bool = False) -> _Running | None:
         """Take a saved game's lease (``force``: even from a live process, for a command
         here), then restore it as it stands, completing what a kill cut short. None if there
-        is no game to run (none, not taken, unreadable, or just finished)."""
+        is no game to run (none, not taken, unreadable, or just finished), or if it runs here
+        already."""
+        async with self._arriving:
+            if key in self._running:
+                return None
+            return await self._take(key, force)
+
+    async def _take(self, key: Key, force: bool) -> _Running | None:
         tenant = Tenant(key[0], key[1])
         saved = await self.store.quiz_game(tenant, key[2])
         if saved is None:
@@ -435,6 +469,7 @@ class QuizManager:
                     if session.message_id is None and not await self._post_question(running):
                         async with running.lock:
                             if session.phase is not Phase.FINISHED:
+                                await self._seal(session)
                                 session.finish()
                                 await self._finish(key, session)
                         return
@@ -457,8 +492,10 @@ class QuizManager:
             self._let_go(key, running)
         except Exception:
             log.exception("quiz %s failed; closing it with its standings", session.id)
-            session.finish()
             with contextlib.suppress(_Lost):
+                if session.phase is Phase.ASKING:
+                    await self._seal(session)  # answers confirmed elsewhere count too
+                session.finish()
                 await self._finish(key, session)
 
     async def _wait_for_close(self, running: _Running) -> None:
@@ -543,12 +580,7 @@ class QuizManager:
         """Seal the question (no answer is accepted after this, in any process), take in
         every answer saved for it, then save, count and reveal."""
         question = self._question(session)
-        answers = await self.store.seal_quiz_question(
-            Tenant(session.platform, session.tenant_id), session.channel_id, session.id,
-            session.index, self.owner)
-        if answers is None:
-            raise _Lost(session.id)
-        replay(session, answers)
+        await self._seal(session)
         session.close_question(self.clock.now(), pause)
         await self._save(session)  # closed for good
         faults.reached("close:after-state")
@@ -558,6 +590,16 @@ class QuizManager:
         if pause:
             await self.outbox.post(session.platform, session.tenant_id, session.channel_id,
                                    render.reveal_message(session, question))
+
+    async def _seal(self, session: QuizSession) -> None:
+        """Close the open question to answers in every process and take in those saved for
+        it, so that every confirmed answer is part of the state saved next."""
+        answers = await self.store.seal_quiz_question(
+            Tenant(session.platform, session.tenant_id), session.channel_id, session.id,
+            session.index, self.owner)
+        if answers is None:
+            raise _Lost(session.id)
+        replay(session, answers)
 
     async def _edit_closed(self, session: QuizSession, question: Question | None = None) -> None:
         """The question's message without its buttons, the answer marked (idempotent)."""
