@@ -37,10 +37,10 @@ async def test_copies_every_tenant_idempotently(tmp_path: Path, clock, pg) -> No
     assert lines == [
         "copied  discord/1: 5 documents (reviews 2, settings 1, totals 1, weekly 1); "
         "counts checked",
-        "copied  global/global: 1 documents (snapshots 1); counts checked",
+        "copied  global/global: 2 documents (snapshots 1, stamps 1); counts checked",
         "copied  slack/T9: 4 documents (reviews 1, subscriptions 1, totals 1, weekly 1); "
         "counts checked",
-        f"3 of 3 tenants copied from {data}, 10 documents",
+        f"3 of 3 tenants copied from {data}, 11 documents",
     ]
     again: list[str] = []
     assert await migrate_command(data, pg.url, clock, again.append) == 0
