@@ -42,7 +42,7 @@ from bot.models import Context, Response, Section
 from bot.quiz import faults, render
 from bot.quiz.bank import QuestionBank, bank_key, in_order
 from bot.quiz.session import AnswerResult, Outcome, Phase, QuizSession, gate_saved
-from bot.storage import AnswerRecord, Fold, GameResult, Lease, Store, Tenant
+from bot.storage import AnswerRecord, Fold, GameResult, Lease, StorageError, Store, Tenant
 from bot.storage import QuizSession as SavedGame
 from knowledge.schema import Question
 
@@ -522,10 +522,17 @@ class QuizManager:
                 raise task.exception()  # type: ignore[misc]
 
     async def _merge_while_open(self, running: _Running) -> None:
+        """Only speeds a close up: a read that fails (a database blip) is tried next time,
+        and the question still closes at its deadline."""
         while True:
             await self.clock.sleep(MERGE_EVERY)
             async with running.lock:
-                await self._merge(running.session)
+                try:
+                    await self._merge(running.session)
+                except StorageError as exc:
+                    log.warning("quiz %s: could not read answers from other processes (%s); "
+                                "trying again", running.session.id, exc)
+                    continue
                 if running.session.everyone_answered():
                     return
 

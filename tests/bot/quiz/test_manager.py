@@ -7,7 +7,7 @@ import asyncio
 from bot.delivery import Delivery
 from bot.models import Visibility
 from bot.quiz.manager import CLOSE_GRACE, REVEAL_PAUSE
-from bot.storage import StorageError, Tenant
+from bot.storage import StorageError, StorageUnavailable, Tenant
 from tests.bot.quiz.conftest import make_world
 
 TENANT = Tenant("console", "club")
@@ -355,3 +355,26 @@ async def test_an_answer_the_store_could_not_save_is_refused_politely_and_not_co
     await world.recorder.wait_posts(2)
     bob = await world.store.user_stats(TENANT, "bob")
     assert (bob.answered, bob.correct, bob.points) == (1, 0, 0)
+
+
+async def test_a_database_blip_while_a_question_is_open_does_not_end_the_game(world, monkeypatch):
+    """The once-a-second merge of other processes' answers only speeds a close up: when it
+    cannot read, the question goes on and closes at its time."""
+    await world.say("/quiz start questions:2 time:20")
+    await world.recorder.wait_posts(1)
+    await world.press(world.correct(), "bob")
+    real = world.store.quiz_game
+    failures = []
+
+    async def unreachable(*args, **kwargs):  # noqa: ANN002, ANN003
+        failures.append(world.clock.now())
+        raise StorageUnavailable("the database cannot be reached just now")
+
+    monkeypatch.setattr(world.store, "quiz_game", unreachable)
+    await world.clock.advance(3)
+    assert failures  # the merge ran into it
+    monkeypatch.setattr(world.store, "quiz_game", real)
+    await world.clock.advance(17 + CLOSE_GRACE)
+    posts = await world.recorder.wait_posts(2)
+    assert posts[1].title.startswith("Answer: ") and "Bob" in posts[1].plain_text()
+    assert world.manager.running("console", "club", "study") is not None
