@@ -114,14 +114,19 @@ async def serve() -> None:
 
 # ---------------------------------------------------------------------------- client side
 def signed_request(port: int, text: str, i: int) -> bytes:
-    from slack_sdk.signature import SignatureVerifier
-
     body = urllib.parse.urlencode({
         "token": "x", "team_id": "T1", "team_domain": "bench", "channel_id": f"C{i % 50}",
         "channel_name": "bench", "user_id": f"U{i % 200}", "user_name": "bench",
         "command": "/framework", "text": text, "api_app_id": "A1",
         "response_url": "http://127.0.0.1:9/unused", "trigger_id": f"t{i}",
     })
+    return signed(port, body)
+
+
+def signed(port: int, body: str) -> bytes:
+    """A raw HTTP request carrying ``body``, signed as Slack signs it."""
+    from slack_sdk.signature import SignatureVerifier
+
     ts = str(int(time.time()))
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
     head = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"

@@ -53,14 +53,14 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 from aiohttp import web  # noqa: E402
-from slack_sdk.signature import SignatureVerifier  # noqa: E402
+
+from bench.slack_http import SECRET, signed  # noqa: E402
+from bench.storage_backends import admin  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 TEAM = "T1"
 STARTER = "UHOST"  # in SLACK_MANAGER_IDS: starts and stops the games, sends the commands
-PATH = "/slack/events"
 START_TIMEOUT = 90.0  # a cold start on a busy 2-core machine
 REPLY_TIMEOUT = 30.0  # safety net for one response_url answer
 START = "/quiz start questions:1 time:120"  # open for the whole run: nothing closes it
@@ -205,19 +205,9 @@ async def stop(process: Process) -> None:
 _keys = itertools.count(1)
 
 
-def _signed(port: int, body: str) -> bytes:
-    ts = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
-    head = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {signature}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
-    return head.encode() + body.encode()
-
-
 def command(port: int, fake: FakeSlack, text: str, *, user: str, channel: str) -> bytes:
     name, _, rest = text.partition(" ")
-    return _signed(port, urllib.parse.urlencode({
+    return signed(port, urllib.parse.urlencode({
         "token": "x", "team_id": TEAM, "team_domain": "bench", "channel_id": channel,
         "channel_name": channel, "user_id": user, "user_name": user, "command": name,
         "text": rest, "api_app_id": "A1", "is_enterprise_install": "false",
@@ -240,7 +230,7 @@ def press(port: int, fake: FakeSlack, value: str, *, user: str,
         "actions": [{"action_id": "fc:0", "block_id": "b", "value": value, "type": "button",
                      "text": {"type": "plain_text", "text": "A"}, "action_ts": "1"}],
     }
-    return _signed(port, urllib.parse.urlencode({"payload": json.dumps(payload)})), key
+    return signed(port, urllib.parse.urlencode({"payload": json.dumps(payload)})), key
 
 
 async def exchange(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
@@ -429,14 +419,6 @@ async def bench(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
                    "framework": summary(kinds["framework"], "answered"),
                    "quiz_stats": summary(kinds["stats"], "answered")}
             for name, kinds in runs.items()}
-
-
-async def admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL, timeout=10)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any] | str:
