@@ -33,6 +33,7 @@ import os
 import random
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,22 +218,26 @@ class QuizManager:
         return _answer_reply(Outcome.ACCEPTED, o_index)
 
     async def _press_saved(self, sid: str, q_index: int, o_index: int, ctx: Context) -> Response:
-        """A press for a game whose timer runs in another process: checked against the saved
-        state, then saved with the same compare-and-set; that process merges it."""
-        tenant = Tenant(ctx.platform, ctx.tenant_id)
-        saved = await self.store.quiz_game(tenant, ctx.channel_id)
-        if saved is None or saved.state.get("id") != sid:
-            return _answer_reply(Outcome.NOT_OPEN, None)
+        """A press for a game whose timer runs in another process: one compare-and-set that
+        also checks the saved state's time and options (``gate_saved``); that process
+        merges it. Its cost does not grow with the players."""
         now = self.clock.now()
-        try:
-            refused = gate_saved(saved.state, q_index, o_index, now)
-        except (KeyError, TypeError, ValueError, IndexError):
-            refused = Outcome.NOT_OPEN
-        if refused is not None:
-            return _answer_reply(refused, None)
-        if await self._save_answer(tenant, ctx.channel_id, sid, q_index, o_index, now,
-                                   ctx) == "recorded":
+
+        def check(state: dict[str, Any]) -> str | None:
+            try:
+                refused = gate_saved(state, q_index, o_index, now)
+            except (KeyError, TypeError, ValueError, IndexError):
+                refused = Outcome.NOT_OPEN
+            return refused.value if refused is not None else None
+
+        stored = await self._save_answer(Tenant(ctx.platform, ctx.tenant_id), ctx.channel_id,
+                                         sid, q_index, o_index, now, ctx, check)
+        if stored == "recorded":
             return _answer_reply(Outcome.ACCEPTED, o_index)
+        if stored in (Outcome.TOO_LATE, Outcome.BAD_OPTION, Outcome.NOT_OPEN):
+            return _answer_reply(Outcome(stored), None)
+        if stored == "ended":
+            return _answer_reply(Outcome.NOT_OPEN, None)
         return await self._refusal(sid, q_index, o_index, ctx)
 
     async def _refusal(self, sid: str, q_index: int, o_index: int, ctx: Context) -> Response:
@@ -255,11 +260,13 @@ class QuizManager:
             return None
 
     async def _save_answer(self, tenant: Tenant, channel_id: str, sid: str, q_index: int,
-                           o_index: int, now: dt.datetime, ctx: Context) -> str:
+                           o_index: int, now: dt.datetime, ctx: Context,
+                           check: Callable[[dict[str, Any]], str | None] | None = None) -> str:
         return await self.store.save_quiz_answer(
             tenant, channel_id,
             {"session_id": sid, "question": q_index, "user_id": ctx.user_id,
              "user_name": ctx.user_name, "option": o_index, "answered_at": now.isoformat()},
+            check,
         )
 
     async def forget(self, platform: str, tenant: str, user_id: str) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -158,10 +158,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def save_quiz_answer(
-        self, tenant: Tenant, channel_id: str, answer: dict[str, Any]
+        self, tenant: Tenant, channel_id: str, answer: dict[str, Any],
+        check: Callable[[dict[str, Any]], str | None] | None = None,
     ) -> str:
         """A first answer (keys ``session_id``, ``question``, ``user_id``) to the open
-        question: 'recorded'; or, writing nothing, 'answered', 'closed' or 'ended'."""
+        question: 'recorded'; or, writing nothing, 'answered', 'closed', 'ended', or the
+        reason ``check`` gave when shown the saved state in the same transaction."""
 
     @abc.abstractmethod
     async def seal_quiz_question(

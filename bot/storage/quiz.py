@@ -32,6 +32,11 @@ from .records import Lease, QuizSession, Tenant
 Void = Callable[[str], bool]
 
 
+# The engine's check of a press against the saved state (its time, its option): None to
+# accept, else the reason, returned by ``save_quiz_answer`` as it is.
+Check = Callable[[dict[str, Any]], str | None]
+
+
 def never_void(owner: str) -> bool:
     return False
 
@@ -85,9 +90,11 @@ def drop_game(p: Partition, channel_id: str) -> bool:
     return removed
 
 
-def add_answer(p: Partition, channel_id: str, answer: dict[str, Any]) -> str:
+def add_answer(p: Partition, channel_id: str, answer: dict[str, Any],
+               check: Check | None = None) -> str:
     """A person's first answer to the open question: 'recorded'; or, writing nothing,
-    'answered' (they had answered it), 'closed' (it no longer takes answers) or 'ended'."""
+    'answered' (they had answered it), 'closed' (it no longer takes answers), 'ended', or
+    what ``check`` (the engine's own rules, on the saved state) refused it for."""
     doc = p["sessions"].get(channel_id)
     if doc is None or doc["state"].get("id") != answer.get("session_id"):
         return "ended"
@@ -96,6 +103,9 @@ def add_answer(p: Partition, channel_id: str, answer: dict[str, Any]) -> str:
     if (state.get("phase") != "asking" or state.get("index") != question
             or (sealed is not None and question <= sealed)):
         return "closed"
+    refused = check(state) if check is not None else None
+    if refused is not None:
+        return refused
     earlier = p["answers"].get(channel_id, answer["user_id"])
     if answer["user_id"] in (state.get("answers") or {}) or (
             earlier is not None and earlier.get("session_id") == answer["session_id"]

@@ -131,3 +131,22 @@ async def test_a_lease_from_before_a_restart_is_void_only_in_a_data_directory(
     else:  # another process may be alive and holding it
         assert saved.owner == A
         assert not await store.lease_quiz_game(T, "c1", "g1", lease(clock, B))
+
+
+async def test_an_answer_can_be_checked_against_the_saved_state_in_its_write(store, clock) -> None:
+    assert await store.save_quiz_session(T, "c1", {**game(), "deadline": "09:00:20"},
+                                         lease(clock, A), new=True)
+    seen: list[dict] = []
+
+    def too_late(state: dict) -> str | None:
+        seen.append(state)
+        return "too_late"
+
+    assert await store.save_quiz_answer(T, "c1", press("u1"), too_late) == "too_late"
+    assert seen[0]["deadline"] == "09:00:20"
+    saved = await store.quiz_game(T, "c1")
+    assert saved is not None and saved.answers == []  # nothing written
+    assert await store.save_quiz_answer(T, "c1", press("u1"), lambda state: None) == "recorded"
+    # The store's own refusals come first: the check is not asked about a closed question.
+    assert await store.save_quiz_answer(T, "c1", press("u2", question=1), too_late) == "closed"
+    assert len(seen) == 1

@@ -335,13 +335,14 @@ class EmbeddedStore(Store):
         return True
 
     async def save_quiz_answer(
-        self, tenant: Tenant, channel_id: str, answer: dict[str, Any]
+        self, tenant: Tenant, channel_id: str, answer: dict[str, Any],
+        check: quiz.Check | None = None,
     ) -> str:
         """Save one first answer to the open question without rewriting the whole state: a
         small write, in the same partition as the state."""
         check_tenant(tenant)
         p = self._write(tenant, "quiz")
-        outcome = quiz.add_answer(p, channel_id, json_clone(answer, "quiz answer"))
+        outcome = quiz.add_answer(p, channel_id, json_clone(answer, "quiz answer"), check)
         if outcome == "recorded":
             await self._commit(p)
         return outcome

@@ -278,14 +278,15 @@ class PostgresStore(Store):
                              quiz.never_void)
 
     async def save_quiz_answer(
-        self, tenant: Tenant, channel_id: str, answer: dict[str, Any]
+        self, tenant: Tenant, channel_id: str, answer: dict[str, Any],
+        check: quiz.Check | None = None,
     ) -> str:
         check_tenant(tenant)
         answer = json_clone(answer, "quiz answer")
         mine = Want("answers", {"channel_id": channel_id, "user_id": answer.get("user_id")})
         async with self._write(tenant, "quiz", Want("sessions", {"channel_id": channel_id}),
                                mine) as w:
-            return quiz.add_answer(w.part, channel_id, answer)
+            return quiz.add_answer(w.part, channel_id, answer, check)
 
     async def seal_quiz_question(
         self, tenant: Tenant, channel_id: str, game_id: str, question: int, owner: str
