@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.what == "hiring-sample":
                 from bot.trends.hiring import sample_command
 
-                return asyncio.run(sample_command(settings.data_dir, SystemClock(), print))
+                return asyncio.run(sample_command(settings, SystemClock(), print))
             return asyncio.run(collect_command(settings, SystemClock(), print))
         except DataDirLocked as exc:
             _cannot_start(err, f"{exc} (stop the bot, or let its daily collection run)")

@@ -24,7 +24,6 @@ import html
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from .http import Fetched, JsonClient, Step, run_steps
 
 if TYPE_CHECKING:
     from bot.clock import Clock
+    from bot.config import Settings
     from bot.storage import Store
     from knowledge.schema import TrendSampleFile
 
@@ -232,12 +232,14 @@ def sample_yaml(series: HiringSeries, source_date: dt.date) -> str:
     return "\n".join(lines)
 
 
-async def sample_command(data_dir: Path, clock: Clock, out: Callable[[str], None]) -> int:
+async def sample_command(settings: Settings, clock: Clock,
+                         out: Callable[[str], None]) -> int:
     """``framework-coach trends hiring-sample``: print the collected months as sample YAML
-    (run ``trends collect`` first); 1 when fewer than two months are stored."""
-    from bot.storage import Store
+    (run ``trends collect`` first); 1 when fewer than two months are stored. Reads the
+    storage the bot uses (``DATABASE_URL`` when set)."""
+    from bot.storage import open_store
 
-    store = await Store.open(data_dir, clock)
+    store = await open_store(settings, clock)
     try:
         series = await stored(store)
     finally:

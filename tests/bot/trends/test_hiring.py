@@ -9,13 +9,15 @@ from dataclasses import replace
 import pytest
 import yaml
 
-from bot.storage import Store
+from bot.config import Settings
+from bot.storage import Store, open_store
 from bot.trends import hiring
 from bot.trends.digest import compose
 from bot.trends.hiring import HiringMonth, HiringSeries, mentions, plain_text
 from bot.trends.render import digest_response
 from bot.trends.series import from_sample
 from knowledge.schema import HiringSample
+from tests.postgres import empty_database
 
 from .conftest import NOW
 
@@ -223,16 +225,24 @@ def test_the_digest_text_carries_the_hiring_signal(knowledge):
 # ------------------------------------------------------------------ the shipped sample
 
 
+@pytest.mark.parametrize("where", ["data directory", "database"])
 async def test_collected_months_become_a_valid_sample_block(fake, client, frameworks, clock,
-                                                            tmp_path, knowledge):
-    store = await Store.open(tmp_path, clock)
+                                                            tmp_path, knowledge, request, where):
+    """From the storage the bot uses: the data directory, or DATABASE_URL when it is set."""
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    if where == "database":
+        url = request.getfixturevalue("pg_url")
+        await empty_database(url)
+        settings = Settings(_env_file=None, data_dir=tmp_path / "unused",  # type: ignore[call-arg]
+                            database_url=url)
+    store = await open_store(settings, clock)
     try:
         fetched = await hiring.fetch(client, fake.urls["hn_algolia_url"], frameworks, NOW)
         await store.add_snapshots(fetched.snapshots)
     finally:
         await store.close()
     lines: list[str] = []
-    assert await hiring.sample_command(tmp_path, clock, lines.append) == 0
+    assert await hiring.sample_command(settings, clock, lines.append) == 0
     block = HiringSample.model_validate(yaml.safe_load(lines[0])["hiring"])
     assert [(r.month, r.posts, r.mentions["pytorch"]) for r in block.rows] == [
         (SEP, 5, 2), (OCT, 8, 3), (NOV, 11, 2)]
@@ -245,7 +255,8 @@ async def test_collected_months_become_a_valid_sample_block(fake, client, framew
 
 async def test_no_sample_block_without_two_collected_months(clock, tmp_path):
     lines: list[str] = []
-    assert await hiring.sample_command(tmp_path, clock, lines.append) == 1
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    assert await hiring.sample_command(settings, clock, lines.append) == 1
     assert "trends collect" in lines[0]
 
 
